@@ -1,0 +1,32 @@
+//! The `switchyard` command line: argument parsing (clap) and one module per
+//! subcommand. Subcommands print and pick exit codes; the work itself lives in the
+//! library modules they call.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+mod input;
+mod test_pattern;
+
+#[derive(Debug, Parser)]
+#[command(name = "switchyard", version, about = "A self-hosted, EventBridge-compatible event router")]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Test an EventBridge event pattern against an event (exit 0 match, 1 no match,
+    /// 2 invalid pattern or event), or run a batch of cases.
+    TestPattern(test_pattern::Args),
+}
+
+/// Parses the command line and runs the chosen subcommand.
+pub fn run() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::TestPattern(args) => test_pattern::run(&args),
+    }
+}

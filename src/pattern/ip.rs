@@ -1,0 +1,114 @@
+//! IP addresses and CIDR blocks for the `cidr` operator and for exact string
+//! patterns that are IP addresses (which EventBridge compares as addresses, so
+//! `"::1"` matches `"0:0:0:0:0:0:0:1"`).
+
+use std::net::IpAddr;
+
+/// Parses an IPv4 or IPv6 address in its standard text forms.
+pub fn parse_ip(text: &str) -> Option<IpAddr> {
+    text.parse().ok()
+}
+
+/// A CIDR block such as `10.0.0.0/8` or `2001:db8::/32`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cidr {
+    pub source: String,
+    network: u128,
+    mask: u128,
+    v6: bool,
+}
+
+impl Cidr {
+    /// Parses `address/prefix-length`. Like EventBridge, a block must have a mask
+    /// that leaves room for more than one address (`/32` and `/128` are rejected).
+    pub fn parse(text: &str) -> Result<Cidr, String> {
+        let Some((addr, len)) = text.split_once('/') else {
+            return Err(format!(
+                "\"{text}\" is not a CIDR block: expected ADDRESS/PREFIX-LENGTH, e.g. \"10.0.0.0/8\""
+            ));
+        };
+        let Some(ip) = parse_ip(addr) else {
+            return Err(format!("\"{addr}\" is not an IPv4 or IPv6 address"));
+        };
+        let (bits, max) = match ip {
+            IpAddr::V4(_) => (32u32, 31),
+            IpAddr::V6(_) => (128, 127),
+        };
+        let len: u32 = match len.parse() {
+            Ok(n) if len.bytes().all(|b| b.is_ascii_digit()) && n <= max => n,
+            _ => {
+                return Err(format!(
+                    "\"{len}\" is not a valid prefix length for this address: use 0 to {max}"
+                ));
+            }
+        };
+        let (value, v6) = widen(ip);
+        let mask = if len == 0 {
+            0
+        } else {
+            (!0u128 << (bits - len)) & (u128::MAX >> (128 - bits))
+        };
+        Ok(Cidr {
+            source: text.to_string(),
+            network: value & mask,
+            mask,
+            v6,
+        })
+    }
+
+    /// Whether an event string is an address inside this block.
+    pub fn contains(&self, text: &str) -> bool {
+        match parse_ip(text) {
+            Some(ip) => {
+                let (value, v6) = widen(ip);
+                v6 == self.v6 && value & self.mask == self.network
+            }
+            None => false,
+        }
+    }
+}
+
+fn widen(ip: IpAddr) -> (u128, bool) {
+    match ip {
+        IpAddr::V4(v4) => (u32::from(v4) as u128, false),
+        IpAddr::V6(v6) => (u128::from(v6), true),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cidr_contains() {
+        let c = Cidr::parse("10.0.0.0/8").unwrap();
+        assert!(c.contains("10.255.1.2"));
+        assert!(!c.contains("11.0.0.1"));
+        assert!(!c.contains("not an ip"));
+        assert!(!c.contains("::ffff:a00:1"));
+        let c = Cidr::parse("2001:db8::/32").unwrap();
+        assert!(c.contains("2001:DB8:0:0:0:0:0:1"));
+        assert!(!c.contains("2001:db9::1"));
+        assert!(Cidr::parse("0.0.0.0/0").unwrap().contains("1.2.3.4"));
+        assert!(Cidr::parse("10.1.2.3/31").unwrap().contains("10.1.2.2"));
+    }
+
+    #[test]
+    fn cidr_errors() {
+        assert_eq!(
+            Cidr::parse("10.0.0.0").unwrap_err(),
+            "\"10.0.0.0\" is not a CIDR block: expected ADDRESS/PREFIX-LENGTH, e.g. \"10.0.0.0/8\""
+        );
+        assert_eq!(
+            Cidr::parse("10.0.0.1/32").unwrap_err(),
+            "\"32\" is not a valid prefix length for this address: use 0 to 31"
+        );
+        assert!(Cidr::parse("2001:db8::1/128").is_err());
+        assert!(Cidr::parse("10.0.0.0/-1").is_err());
+        assert!(Cidr::parse("10.0.0.0/+8").is_err());
+        assert_eq!(
+            Cidr::parse(" 10.0.0.0/8").unwrap_err(),
+            "\" 10.0.0.0\" is not an IPv4 or IPv6 address"
+        );
+    }
+}
