@@ -65,3 +65,8 @@ impl Pattern {
         explain::explain(&self.root, &FlatEvent::new(event))
     }
 }
+
+/// The matcher the rest of the product uses. It is the reference matcher until the
+/// compiled one lands; both keep this API: `new(EventLimits)`, `add(id, Pattern)`,
+/// `remove(&id)`, `matches(&[u8]) -> Result<Vec<id>, EventError>`.
+pub type Matcher<I> = ReferenceMatcher<I>;
