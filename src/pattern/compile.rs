@@ -10,11 +10,9 @@
 use std::fmt;
 
 use super::ip::Cidr;
-use super::model::{
-    AnyOf, AnythingBut, Bound, Conjunction, FieldTest, Literal, Range, ValueTest,
-};
+use super::model::{AnyOf, AnythingBut, Bound, Conjunction, FieldTest, Literal, Range, ValueTest};
 use super::number::{self, Number};
-use super::text::Wildcard;
+use super::text::{CaseInsensitive, Wildcard};
 use crate::json::{self, Json, JsonValue, Member, Span};
 
 /// Limits on patterns, with EventBridge's defaults.
@@ -61,7 +59,7 @@ impl fmt::Display for PatternError {
 
 impl std::error::Error for PatternError {}
 
-/// The operators EventBridge knows. Inside `$or` these are not field names.
+/// The operators EventBridge knows.
 const OPERATORS: &[&str] = &[
     "prefix",
     "suffix",
@@ -71,6 +69,36 @@ const OPERATORS: &[&str] = &[
     "numeric",
     "exists",
     "cidr",
+];
+
+/// Names event-ruler reserves inside `$or` branches (at any depth): its operators,
+/// including ones EventBridge does not offer.
+const RESERVED_IN_OR: &[&str] = &[
+    "exactly",
+    "equals-ignore-case",
+    "prefix",
+    "suffix",
+    "anything-but",
+    "exists",
+    "wildcard",
+    "numeric",
+    "cidr",
+    "html",
+    "=",
+    "<",
+    "<=",
+    ">",
+    ">=",
+    "regex",
+    "not-wildcard",
+    "not-equals-ignore-case",
+    "date-after",
+    "date-on-or-after",
+    "date-before",
+    "date-on-or-before",
+    "in-date-range",
+    "ip-address-in-range",
+    "ip-address-not-in-range",
 ];
 
 /// Reads pattern text and validates it.
@@ -124,8 +152,25 @@ pub fn compile_json(doc: &Json, limits: &PatternLimits) -> Result<Conjunction, P
             ),
         ));
     };
-    let compiler = Compiler { limits };
-    let root = compiler.object(members, doc, "", "", 1)?;
+    let strict = Compiler {
+        limits,
+        legacy: false,
+    };
+    let root = match strict.object(members, doc, "", "", 1) {
+        Ok(root) => root,
+        // event-ruler retries a pattern its compiler rejects with its older
+        // compiler, which knows no `$or` and reads it as a field name. EventBridge
+        // therefore accepts, say, {"$or": ["a", "b"]} as a field called "$or".
+        // When both fail, the modern error is the helpful one.
+        Err(e) if mentions_or(doc) => {
+            let legacy = Compiler {
+                limits,
+                legacy: true,
+            };
+            legacy.object(members, doc, "", "", 1).map_err(|_| e)?
+        }
+        Err(e) => return Err(e),
+    };
     let combinations = combinations(&root);
     if combinations > limits.max_or_combinations {
         return Err(error(
@@ -167,8 +212,42 @@ fn join(prefix: &str, key: &str) -> String {
     }
 }
 
+/// Whether any object in the document has a `$or` key.
+fn mentions_or(doc: &Json) -> bool {
+    match &doc.value {
+        JsonValue::Object(members) => members
+            .iter()
+            .any(|m| m.key == "$or" || mentions_or(&m.value)),
+        JsonValue::Array(items) => items.iter().any(mentions_or),
+        _ => false,
+    }
+}
+
+/// The first key reserved inside `$or`, searching nested pattern objects too.
+fn reserved_key<'j>(members: &'j [Member], location: &str) -> Option<(String, &'j Member)> {
+    members.iter().find_map(|m| {
+        let here = join(location, &m.key);
+        if RESERVED_IN_OR.contains(&m.key.as_str()) {
+            return Some((here, m));
+        }
+        match &m.value.value {
+            JsonValue::Object(inner) => reserved_key(inner, &here),
+            _ => None,
+        }
+    })
+}
+
+/// Adds a field test; a later test of the same path replaces an earlier one, as
+/// event-ruler does with repeated keys.
+fn push_field(fields: &mut Vec<FieldTest>, field: FieldTest) {
+    fields.retain(|f| f.path != field.path);
+    fields.push(field);
+}
+
 struct Compiler<'a> {
     limits: &'a PatternLimits,
+    /// Read `$or` as a plain field name (event-ruler's older compiler).
+    legacy: bool,
 }
 
 impl Compiler<'_> {
@@ -199,16 +278,9 @@ impl Compiler<'_> {
             ));
         }
         let mut out = Conjunction::default();
-        for (i, member) in members.iter().enumerate() {
-            if members[..i].iter().any(|m| m.key == member.key) {
-                return Err(error(
-                    &join(location, &member.key),
-                    &member.value,
-                    format!("field \"{}\" appears twice in the same object", member.key),
-                ));
-            }
+        for member in members {
             let field_location = join(location, &member.key);
-            if member.key == "$or" {
+            if member.key == "$or" && !self.legacy {
                 out.any_of
                     .push(self.any_of(&member.value, path, &field_location, depth)?);
                 continue;
@@ -216,14 +288,21 @@ impl Compiler<'_> {
             let field_path = join(path, &member.key);
             match &member.value.value {
                 JsonValue::Object(inner) => {
-                    let nested =
-                        self.object(inner, &member.value, &field_path, &field_location, depth + 1)?;
-                    out.fields.extend(nested.fields);
+                    let nested = self.object(
+                        inner,
+                        &member.value,
+                        &field_path,
+                        &field_location,
+                        depth + 1,
+                    )?;
+                    for field in nested.fields {
+                        push_field(&mut out.fields, field);
+                    }
                     out.any_of.extend(nested.any_of);
                 }
                 JsonValue::Array(items) => {
-                    out.fields
-                        .push(self.field(items, &member.value, field_path, field_location)?);
+                    let field = self.field(items, &member.value, field_path, field_location)?;
+                    push_field(&mut out.fields, field);
                 }
                 other => {
                     return Err(error(
@@ -281,13 +360,13 @@ impl Compiler<'_> {
                     ),
                 ));
             };
-            if let Some(m) = members.iter().find(|m| OPERATORS.contains(&m.key.as_str())) {
+            if let Some((key_location, m)) = reserved_key(members, &branch_location) {
                 return Err(error(
-                    &join(&branch_location, &m.key),
+                    &key_location,
                     &m.value,
                     format!(
-                        "\"{}\" is an operator and cannot be a field name in a $or branch; operators go inside a field's array, e.g. {{\"field\": [{{\"{}\": ...}}]}}",
-                        m.key, m.key
+                        "\"{}\" is a reserved operator name and cannot be a field name inside $or; operators go inside a field's array, e.g. {{\"field\": [{{\"prefix\": \"a\"}}]}}",
+                        m.key
                     ),
                 ));
             }
@@ -397,27 +476,26 @@ fn operator(members: &[Member], item: &Json, location: &str) -> Result<ValueTest
                     )));
                 }
             };
-            Ok(if member.key == "prefix" {
-                ValueTest::Prefix { text, ignore_case }
-            } else {
-                ValueTest::Suffix { text, ignore_case }
+            Ok(match (member.key == "prefix", ignore_case) {
+                (true, false) => ValueTest::Prefix(text),
+                (true, true) => ValueTest::PrefixIgnoreCase(CaseInsensitive::new(&text)),
+                (false, false) => ValueTest::Suffix(text),
+                (false, true) => ValueTest::SuffixIgnoreCase(CaseInsensitive::new(&text)),
             })
         }
         "equals-ignore-case" => match &value.value {
-            JsonValue::String(s) => Ok(ValueTest::EqualsIgnoreCase(s.clone())),
+            JsonValue::String(s) => Ok(ValueTest::EqualsIgnoreCase(CaseInsensitive::new(s))),
             other => Err(fail(format!(
                 "\"equals-ignore-case\" takes a string, found {}",
                 other.type_name()
-            )))
+            ))),
         },
         "wildcard" => match &value.value {
-            JsonValue::String(s) => wildcard(s)
-                .map(ValueTest::Wildcard)
-                .map_err(fail),
+            JsonValue::String(s) => wildcard(s).map(ValueTest::Wildcard).map_err(fail),
             other => Err(fail(format!(
                 "\"wildcard\" takes a string, found {}",
                 other.type_name()
-            )))
+            ))),
         },
         "anything-but" => anything_but(value, location).map(ValueTest::AnythingBut),
         "numeric" => numeric(value, location).map(ValueTest::Numeric),
@@ -431,14 +509,14 @@ fn operator(members: &[Member], item: &Json, location: &str) -> Result<ValueTest
                 } else {
                     String::new()
                 }
-            )))
+            ))),
         },
         "cidr" => match &value.value {
             JsonValue::String(s) => Cidr::parse(s).map(ValueTest::Cidr).map_err(fail),
             other => Err(fail(format!(
                 "\"cidr\" takes a string such as \"10.0.0.0/24\", found {}",
                 other.type_name()
-            )))
+            ))),
         },
         unknown => {
             let hint = OPERATORS
@@ -481,10 +559,16 @@ fn anything_but(value: &Json, location: &str) -> Result<AnythingBut, PatternErro
         },
         JsonValue::Array(items) => {
             if items.is_empty() {
-                return Err(fail("\"anything-but\" needs at least one value".to_string()));
+                return Err(fail(
+                    "\"anything-but\" needs at least one value".to_string(),
+                ));
             }
-            let strings = items.iter().all(|i| matches!(i.value, JsonValue::String(_)));
-            let numbers = items.iter().all(|i| matches!(i.value, JsonValue::Number(_)));
+            let strings = items
+                .iter()
+                .all(|i| matches!(i.value, JsonValue::String(_)));
+            let numbers = items
+                .iter()
+                .all(|i| matches!(i.value, JsonValue::Number(_)));
             if !strings && !numbers {
                 return Err(fail(format!(
                     "\"anything-but\" takes a list of only strings or only numbers, found {value}"
@@ -517,7 +601,8 @@ fn anything_but(value: &Json, location: &str) -> Result<AnythingBut, PatternErro
             }
             let strings: Vec<String> = match &member.value.value {
                 JsonValue::String(s) => vec![s.clone()],
-                JsonValue::Array(items) if !items.is_empty() => items
+                // An empty list excludes nothing; event-ruler accepts it.
+                JsonValue::Array(items) => items
                     .iter()
                     .map(|i| match &i.value {
                         JsonValue::String(s) => Ok(s.clone()),
@@ -530,7 +615,7 @@ fn anything_but(value: &Json, location: &str) -> Result<AnythingBut, PatternErro
                     .map_err(fail)?,
                 other => {
                     return Err(fail(format!(
-                        "\"anything-but\" with \"{op}\" takes a string or a non-empty list of strings, found {}",
+                        "\"anything-but\" with \"{op}\" takes a string or a list of strings, found {}",
                         other.type_name()
                     )));
                 }
@@ -543,7 +628,9 @@ fn anything_but(value: &Json, location: &str) -> Result<AnythingBut, PatternErro
             Ok(match op {
                 "prefix" => AnythingBut::Prefix(strings),
                 "suffix" => AnythingBut::Suffix(strings),
-                "equals-ignore-case" => AnythingBut::EqualsIgnoreCase(strings),
+                "equals-ignore-case" => AnythingBut::EqualsIgnoreCase(
+                    strings.iter().map(|s| CaseInsensitive::new(s)).collect(),
+                ),
                 _ => AnythingBut::Wildcard(
                     strings
                         .iter()
@@ -556,7 +643,7 @@ fn anything_but(value: &Json, location: &str) -> Result<AnythingBut, PatternErro
         other => Err(fail(format!(
             "\"anything-but\" takes a string, a number, a list of strings or numbers, or an object with prefix, suffix, equals-ignore-case or wildcard; found {}",
             other.type_name()
-        )))
+        ))),
     }
 }
 
@@ -587,13 +674,24 @@ fn numeric(value: &Json, location: &str) -> Result<Range, PatternError> {
             }
         };
         let Some(JsonValue::Number(n)) = chunk.get(1).map(|j| &j.value) else {
-            return Err(fail(format!("\"numeric\" comparison \"{op}\" must be followed by a number")));
+            return Err(fail(format!(
+                "\"numeric\" comparison \"{op}\" must be followed by a number"
+            )));
         };
         pairs.push((op, comparable(n, "numeric").map_err(fail)?));
     }
-    let bound = |x: f64, inclusive| Some(Bound { value: x, inclusive });
+    let bound = |x: f64, inclusive| {
+        Some(Bound {
+            value: x,
+            inclusive,
+        })
+    };
     let range = match pairs.as_slice() {
-        [] => return Err(fail("\"numeric\" needs at least one comparison".to_string())),
+        [] => {
+            return Err(fail(
+                "\"numeric\" needs at least one comparison".to_string(),
+            ));
+        }
         [("=", x)] => Range {
             lower: bound(*x, true),
             upper: bound(*x, true),
@@ -618,7 +716,9 @@ fn numeric(value: &Json, location: &str) -> Result<Range, PatternError> {
             }
         }
         [("=", _), ..] => {
-            return Err(fail("\"numeric\" \"=\" must stand alone: [\"=\", number]".to_string()));
+            return Err(fail(
+                "\"numeric\" \"=\" must stand alone: [\"=\", number]".to_string(),
+            ));
         }
         [_, _] => {
             return Err(fail(

@@ -1,12 +1,32 @@
 //! IP addresses and CIDR blocks for the `cidr` operator and for exact string
 //! patterns that are IP addresses (which EventBridge compares as addresses, so
 //! `"::1"` matches `"0:0:0:0:0:0:0:1"`).
+//!
+//! Which strings count as addresses follows event-ruler: four dot-separated runs of
+//! digits (IPv4), or hex digits and colons with at least one colon (IPv6, so no
+//! embedded dotted IPv4 and no zone). An IPv4-mapped IPv6 address is its IPv4
+//! address.
 
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-/// Parses an IPv4 or IPv6 address in its standard text forms.
+/// Parses an IPv4 or IPv6 address in the forms EventBridge recognises.
 pub fn parse_ip(text: &str) -> Option<IpAddr> {
-    text.parse().ok()
+    let ipv4_shape = text.split('.').count() == 4
+        && text
+            .split('.')
+            .all(|part| !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit()));
+    if ipv4_shape {
+        return text.parse::<Ipv4Addr>().ok().map(IpAddr::V4);
+    }
+    let ipv6_shape = text.contains(':') && text.bytes().all(|b| b == b':' || b.is_ascii_hexdigit());
+    if ipv6_shape {
+        let v6 = text.parse::<Ipv6Addr>().ok()?;
+        return Some(match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => IpAddr::V6(v6),
+        });
+    }
+    None
 }
 
 /// A CIDR block such as `10.0.0.0/8` or `2001:db8::/32`.
@@ -34,8 +54,9 @@ impl Cidr {
             IpAddr::V4(_) => (32u32, 31),
             IpAddr::V6(_) => (128, 127),
         };
-        let len: u32 = match len.parse() {
-            Ok(n) if len.bytes().all(|b| b.is_ascii_digit()) && n <= max => n,
+        // Java's Integer.parseInt: an optional sign, then digits ("+24", "024").
+        let len: u32 = match len.parse::<i64>() {
+            Ok(n) if (0..=max as i64).contains(&n) => n as u32,
             _ => {
                 return Err(format!(
                     "\"{len}\" is not a valid prefix length for this address: use 0 to {max}"
@@ -85,7 +106,12 @@ mod tests {
         assert!(c.contains("10.255.1.2"));
         assert!(!c.contains("11.0.0.1"));
         assert!(!c.contains("not an ip"));
-        assert!(!c.contains("::ffff:a00:1"));
+        assert!(c.contains("::ffff:a00:1"), "IPv4-mapped addresses are IPv4");
+        assert!(
+            !c.contains("::ffff:10.0.0.1"),
+            "dotted IPv4 inside IPv6 is not an address"
+        );
+        assert!(!c.contains("010.0.0.1"), "leading zeros are ambiguous");
         let c = Cidr::parse("2001:db8::/32").unwrap();
         assert!(c.contains("2001:DB8:0:0:0:0:0:1"));
         assert!(!c.contains("2001:db9::1"));
@@ -105,7 +131,11 @@ mod tests {
         );
         assert!(Cidr::parse("2001:db8::1/128").is_err());
         assert!(Cidr::parse("10.0.0.0/-1").is_err());
-        assert!(Cidr::parse("10.0.0.0/+8").is_err());
+        assert!(
+            Cidr::parse("10.0.0.0/+8").is_ok(),
+            "Java's parseInt accepts a sign"
+        );
+        assert!(Cidr::parse("10.0.0.0/8/1").is_err());
         assert_eq!(
             Cidr::parse(" 10.0.0.0/8").unwrap_err(),
             "\" 10.0.0.0\" is not an IPv4 or IPv6 address"

@@ -9,7 +9,7 @@
 
 use super::ip::Cidr;
 use super::number::Number;
-use super::text::{self, Wildcard};
+use super::text::{CaseInsensitive, Wildcard};
 
 /// Field tests that must all hold, and `$or` groups of which one branch must hold.
 #[derive(Debug, Clone, Default)]
@@ -41,7 +41,9 @@ pub struct FieldTest {
 impl FieldTest {
     /// Whether the list holds `exists: false`, which a missing field satisfies.
     pub fn wants_absent(&self) -> bool {
-        self.tests.iter().any(|t| matches!(t, ValueTest::Exists(false)))
+        self.tests
+            .iter()
+            .any(|t| matches!(t, ValueTest::Exists(false)))
     }
 
     /// Whether one event value satisfies any test in the list.
@@ -55,15 +57,11 @@ impl FieldTest {
 pub enum ValueTest {
     /// `"abc"`, `5`, `true`, `null`.
     Exact(Literal),
-    Prefix {
-        text: String,
-        ignore_case: bool,
-    },
-    Suffix {
-        text: String,
-        ignore_case: bool,
-    },
-    EqualsIgnoreCase(String),
+    Prefix(String),
+    PrefixIgnoreCase(CaseInsensitive),
+    Suffix(String),
+    SuffixIgnoreCase(CaseInsensitive),
+    EqualsIgnoreCase(CaseInsensitive),
     Wildcard(Wildcard),
     AnythingBut(AnythingBut),
     Numeric(Range),
@@ -89,7 +87,7 @@ pub enum AnythingBut {
     Literals(Vec<Literal>),
     Prefix(Vec<String>),
     Suffix(Vec<String>),
-    EqualsIgnoreCase(Vec<String>),
+    EqualsIgnoreCase(Vec<CaseInsensitive>),
     Wildcard(Vec<Wildcard>),
 }
 
@@ -138,9 +136,7 @@ pub enum Scalar<'a> {
 impl Literal {
     fn equals(&self, value: &Scalar<'_>) -> bool {
         match (self, value) {
-            (Literal::String(p), Scalar::String(e)) => {
-                p == e || ip_equal(p, e)
-            }
+            (Literal::String(p), Scalar::String(e)) => p == e || ip_equal(p, e),
             (Literal::Number(p), Scalar::Number(e)) => p.same_as(e),
             (Literal::Bool(p), Scalar::Bool(e)) => p == e,
             (Literal::Null, Scalar::Null) => true,
@@ -166,21 +162,15 @@ impl ValueTest {
         };
         match self {
             ValueTest::Exact(literal) => literal.equals(value),
-            ValueTest::Prefix { text, ignore_case } => string.is_some_and(|s| {
-                if *ignore_case {
-                    text::starts_with_ignore_case(s, text)
-                } else {
-                    s.starts_with(text.as_str())
-                }
-            }),
-            ValueTest::Suffix { text, ignore_case } => string.is_some_and(|s| {
-                if *ignore_case {
-                    text::ends_with_ignore_case(s, text)
-                } else {
-                    s.ends_with(text.as_str())
-                }
-            }),
-            ValueTest::EqualsIgnoreCase(p) => string.is_some_and(|s| text::eq_ignore_case(s, p)),
+            ValueTest::Prefix(p) => string.is_some_and(|s| has_prefix(s, p)),
+            ValueTest::PrefixIgnoreCase(p) => {
+                string.is_some_and(|s| p.is_prefix_of(s) || quote_quirk(s, &p.source))
+            }
+            ValueTest::Suffix(p) => string.is_some_and(|s| has_suffix(s, p)),
+            ValueTest::SuffixIgnoreCase(p) => {
+                string.is_some_and(|s| p.is_suffix_of(s) || quote_quirk(s, &p.source))
+            }
+            ValueTest::EqualsIgnoreCase(p) => string.is_some_and(|s| p.equals(s)),
             ValueTest::Wildcard(w) => string.is_some_and(|s| w.matches(s)),
             ValueTest::AnythingBut(excluded) => !excluded.excludes(value),
             ValueTest::Numeric(range) => match value {
@@ -205,12 +195,25 @@ impl AnythingBut {
         };
         match self {
             AnythingBut::Literals(_) => unreachable!("handled above"),
-            AnythingBut::Prefix(list) => list.iter().any(|p| string.starts_with(p.as_str())),
-            AnythingBut::Suffix(list) => list.iter().any(|p| string.ends_with(p.as_str())),
-            AnythingBut::EqualsIgnoreCase(list) => {
-                list.iter().any(|p| text::eq_ignore_case(string, p))
-            }
+            AnythingBut::Prefix(list) => list.iter().any(|p| has_prefix(string, p)),
+            AnythingBut::Suffix(list) => list.iter().any(|p| has_suffix(string, p)),
+            AnythingBut::EqualsIgnoreCase(list) => list.iter().any(|p| p.equals(string)),
             AnythingBut::Wildcard(list) => list.iter().any(|w| w.matches(string)),
         }
     }
+}
+
+/// event-ruler compares prefixes and suffixes on the quoted string (`"abc"`), so a
+/// prefix or suffix that is a lone double quote also matches the empty string,
+/// whose quoted form is `""`. Kept so that rules behave as on AWS.
+fn quote_quirk(event: &str, pattern: &str) -> bool {
+    event.is_empty() && pattern == "\""
+}
+
+fn has_prefix(event: &str, prefix: &str) -> bool {
+    event.starts_with(prefix) || quote_quirk(event, prefix)
+}
+
+fn has_suffix(event: &str, suffix: &str) -> bool {
+    event.ends_with(suffix) || quote_quirk(event, suffix)
 }

@@ -5,6 +5,12 @@
 //! that all chosen values come from the same element of every array they share.
 //! Every pattern is tried on every event. The compiled matcher is checked against
 //! this one by differential tests, so keep it simple rather than clever.
+//!
+//! `exists: false` follows event-ruler: fields are visited in sorted path order,
+//! and a field counts as absent when none of its values is consistent with the
+//! array elements chosen for the fields before it. So in
+//! `{"x": {"a": ["1"], "b": [{"exists": false}]}}` against
+//! `{"x": [{"a": "1"}, {"b": 2}]}` the `b` of the second element does not count.
 
 use std::hash::Hash;
 
@@ -77,14 +83,27 @@ pub fn conjunction_holds(c: &Conjunction, event: &FlatEvent<'_>) -> bool {
     expand(c).iter().any(|clauses| satisfiable(clauses, event))
 }
 
-/// The plain conjunctions (lists of field tests) a pattern's `$or` groups expand to.
+/// The plain conjunctions (lists of field tests, in sorted path order, one per
+/// path) that a pattern's `$or` groups expand to.
 pub fn expand(c: &Conjunction) -> Vec<Vec<&FieldTest>> {
+    let mut all = expand_unsorted(c);
+    for clauses in &mut all {
+        // A later test of the same path replaces an earlier one.
+        let mut seen = std::collections::HashSet::new();
+        clauses.reverse();
+        clauses.retain(|t| seen.insert(t.path.as_str()));
+        clauses.sort_by(|a, b| a.path.cmp(&b.path));
+    }
+    all
+}
+
+fn expand_unsorted(c: &Conjunction) -> Vec<Vec<&FieldTest>> {
     let mut out: Vec<Vec<&FieldTest>> = vec![c.fields.iter().collect()];
     for group in &c.any_of {
         let mut next = Vec::new();
         for partial in &out {
             for branch in &group.branches {
-                for tail in expand(branch) {
+                for tail in expand_unsorted(branch) {
                     let mut combined = partial.clone();
                     combined.extend(tail);
                     next.push(combined);
@@ -96,44 +115,59 @@ pub fn expand(c: &Conjunction) -> Vec<Vec<&FieldTest>> {
     out
 }
 
-/// The ways one field test can hold: an accepting value, or `None` for "absent"
-/// when the test allows `exists: false` and the field has no value.
-pub fn candidates<'e, 'a>(test: &'e FieldTest, event: &'e FlatEvent<'a>) -> Vec<Option<&'e Leaf<'a>>> {
+/// The ways one field test can hold on its own: an accepting value, or `None`
+/// for "absent" when the test allows `exists: false` and the field has no value.
+pub fn candidates<'e, 'a>(
+    test: &'e FieldTest,
+    event: &'e FlatEvent<'a>,
+) -> Vec<Option<&'e Leaf<'a>>> {
+    options(test, event, &[])
+}
+
+/// The ways one field test can hold given the values already chosen for other
+/// fields: an accepting value consistent with them, or `None` ("absent") when the
+/// test allows `exists: false` and no value of the field is consistent with them.
+fn options<'e, 'a>(
+    test: &'e FieldTest,
+    event: &'e FlatEvent<'a>,
+    chosen: &[&'e Leaf<'a>],
+) -> Vec<Option<&'e Leaf<'a>>> {
+    let consistent = |leaf: &&Leaf<'a>| chosen.iter().all(|c| c.consistent_with(leaf));
     let mut out: Vec<Option<&Leaf<'a>>> = event
         .at(&test.path)
+        .filter(consistent)
         .filter(|leaf| test.accepts(&leaf.value))
         .map(Some)
         .collect();
-    if test.wants_absent() && event.at(&test.path).next().is_none() {
+    if test.wants_absent() && !event.at(&test.path).any(|l| consistent(&l)) {
         out.push(None);
     }
     out
 }
 
-/// Whether every field test can be satisfied by values from consistent array
-/// elements.
+/// Whether the field tests (in sorted path order) can all hold with values from
+/// consistent array elements.
 pub fn satisfiable(clauses: &[&FieldTest], event: &FlatEvent<'_>) -> bool {
-    let options: Vec<_> = clauses.iter().map(|t| candidates(t, event)).collect();
-    if options.iter().any(Vec::is_empty) {
-        return false;
-    }
-    choose(&options, &mut Vec::new())
+    choose(clauses, event, &mut Vec::new())
 }
 
-fn choose<'e, 'a>(options: &[Vec<Option<&'e Leaf<'a>>>], chosen: &mut Vec<&'e Leaf<'a>>) -> bool {
-    let Some((first, rest)) = options.split_first() else {
+fn choose<'e, 'a>(
+    clauses: &[&'e FieldTest],
+    event: &'e FlatEvent<'a>,
+    chosen: &mut Vec<&'e Leaf<'a>>,
+) -> bool {
+    let Some((first, rest)) = clauses.split_first() else {
         return true;
     };
-    first.iter().any(|option| match option {
-        None => choose(rest, chosen),
-        Some(leaf) => {
-            if !chosen.iter().all(|c| c.consistent_with(leaf)) {
-                return false;
+    options(first, event, chosen)
+        .into_iter()
+        .any(|option| match option {
+            None => choose(rest, event, chosen),
+            Some(leaf) => {
+                chosen.push(leaf);
+                let ok = choose(rest, event, chosen);
+                chosen.pop();
+                ok
             }
-            chosen.push(leaf);
-            let ok = choose(rest, chosen);
-            chosen.pop();
-            ok
-        }
-    })
+        })
 }

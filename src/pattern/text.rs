@@ -1,83 +1,103 @@
-//! String comparisons of the pattern language: case-insensitive equality, prefix
-//! and suffix (`equals-ignore-case`), and `wildcard` globs.
+//! String comparisons of the pattern language: `equals-ignore-case` (alone and
+//! with `prefix`, `suffix` and `anything-but`) and `wildcard` globs.
 //!
-//! Case-insensitivity follows event-ruler: each character of the pattern may appear
-//! in the event as itself, its simple lower-case or its simple upper-case mapping
-//! (one character to one character, as Java's `Character.toLowerCase` does), so
-//! `"ß"` does not match `"SS"` and strings only match strings of the same length
-//! in characters.
+//! Case-insensitivity follows aws/event-ruler exactly. The pattern is taken one
+//! UTF-16 unit at a time; each unit `c` may appear in the event as
+//! `lower(c)` or `upper(c)`, the full case mappings of `c` alone (so `ß` matches
+//! `SS` but not `ss`, and a title-case letter such as `ǅ` matches `ǆ` or `Ǆ` but
+//! not itself). The event is never case-folded. Characters outside the Basic
+//! Multilingual Plane (emoji, for example) are split into surrogates, which Java
+//! encodes as `?`, so in these patterns they match the text `??`: a quirk of the
+//! engine behind EventBridge that we keep so that rules behave as they do on AWS.
 
-/// Simple (one-to-one) lower-case mapping of a character.
-pub fn simple_lower(c: char) -> char {
-    let mut mapped = c.to_lowercase();
-    match (mapped.next(), mapped.next()) {
-        (Some(l), None) => l,
-        // The only multi-character lower-case mapping is U+0130, whose simple
-        // mapping is plain `i`.
-        _ if c == '\u{130}' => 'i',
-        _ => c,
+/// One position of a case-insensitive pattern: the texts the event may have there.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Slot {
+    One(String),
+    Either(String, String),
+}
+
+impl Slot {
+    fn alternatives(&self) -> impl Iterator<Item = &str> {
+        let (a, b) = match self {
+            Slot::One(a) => (a.as_str(), None),
+            Slot::Either(a, b) => (a.as_str(), Some(b.as_str())),
+        };
+        std::iter::once(a).chain(b)
     }
 }
 
-/// Simple (one-to-one) upper-case mapping of a character.
-pub fn simple_upper(c: char) -> char {
-    let mut mapped = c.to_uppercase();
-    match (mapped.next(), mapped.next()) {
-        (Some(u), None) => u,
-        // Characters whose full mapping expands (ß -> SS, ŉ -> ʼN, ligatures) keep
-        // themselves, except Greek letters with iota subscript, whose simple mapping
-        // is the title-case letter with the subscript.
-        _ => greek_iota_subscript_upper(c).unwrap_or(c),
-    }
+/// A case-insensitive string pattern, compiled into slots.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CaseInsensitive {
+    /// The text as written.
+    pub source: String,
+    slots: Vec<Slot>,
 }
 
-fn greek_iota_subscript_upper(c: char) -> Option<char> {
-    let code = c as u32;
-    let mapped = match code {
-        0x1F80..=0x1F87 | 0x1F90..=0x1F97 | 0x1FA0..=0x1FA7 => code + 8,
-        0x1F88..=0x1F8F | 0x1F98..=0x1F9F | 0x1FA8..=0x1FAF => code,
-        0x1FB3 => 0x1FBC,
-        0x1FC3 => 0x1FCC,
-        0x1FF3 => 0x1FFC,
-        0x1FBC | 0x1FCC | 0x1FFC => code,
-        _ => return None,
-    };
-    char::from_u32(mapped)
-}
-
-/// Whether event character `e` stands for pattern character `p` ignoring case.
-pub fn char_eq_ignore_case(e: char, p: char) -> bool {
-    e == p || e == simple_lower(p) || e == simple_upper(p)
-}
-
-/// Whether `event` equals `pattern` ignoring case, character by character.
-pub fn eq_ignore_case(event: &str, pattern: &str) -> bool {
-    let mut e = event.chars();
-    let mut p = pattern.chars();
-    loop {
-        match (e.next(), p.next()) {
-            (None, None) => return true,
-            (Some(ec), Some(pc)) if char_eq_ignore_case(ec, pc) => {}
-            _ => return false,
+impl CaseInsensitive {
+    pub fn new(source: &str) -> CaseInsensitive {
+        let slots = source
+            .chars()
+            .flat_map(|c| {
+                if c.len_utf16() == 2 {
+                    // Two lone surrogates, each encoded by Java as '?'.
+                    vec![Slot::One("?".into()), Slot::One("?".into())]
+                } else {
+                    let lower: String = c.to_lowercase().collect();
+                    let upper: String = c.to_uppercase().collect();
+                    vec![if lower == upper {
+                        Slot::One(lower)
+                    } else {
+                        Slot::Either(lower, upper)
+                    }]
+                }
+            })
+            .collect();
+        CaseInsensitive {
+            source: source.to_string(),
+            slots,
         }
     }
-}
 
-/// Whether `event` starts with `prefix` ignoring case.
-pub fn starts_with_ignore_case(event: &str, prefix: &str) -> bool {
-    let mut e = event.chars();
-    prefix
-        .chars()
-        .all(|pc| e.next().is_some_and(|ec| char_eq_ignore_case(ec, pc)))
-}
+    /// The byte offsets in `text` where a run of all slots starting at `from` can
+    /// end (a small set: alternatives rarely overlap).
+    fn ends_from(&self, text: &str, from: usize) -> Vec<usize> {
+        let mut positions = vec![from];
+        for slot in &self.slots {
+            let mut next = Vec::new();
+            for &pos in &positions {
+                for alt in slot.alternatives() {
+                    if text[pos..].starts_with(alt) && !next.contains(&(pos + alt.len())) {
+                        next.push(pos + alt.len());
+                    }
+                }
+            }
+            if next.is_empty() {
+                return next;
+            }
+            positions = next;
+        }
+        positions
+    }
 
-/// Whether `event` ends with `suffix` ignoring case.
-pub fn ends_with_ignore_case(event: &str, suffix: &str) -> bool {
-    let mut e = event.chars().rev();
-    suffix
-        .chars()
-        .rev()
-        .all(|pc| e.next().is_some_and(|ec| char_eq_ignore_case(ec, pc)))
+    /// Whether `text` equals the pattern ignoring case.
+    pub fn equals(&self, text: &str) -> bool {
+        self.ends_from(text, 0).contains(&text.len())
+    }
+
+    /// Whether `text` starts with the pattern ignoring case.
+    pub fn is_prefix_of(&self, text: &str) -> bool {
+        !self.ends_from(text, 0).is_empty()
+    }
+
+    /// Whether `text` ends with the pattern ignoring case.
+    pub fn is_suffix_of(&self, text: &str) -> bool {
+        text.char_indices()
+            .map(|(i, _)| i)
+            .chain(std::iter::once(text.len()))
+            .any(|start| self.ends_from(text, start).contains(&text.len()))
+    }
 }
 
 /// A validated `wildcard` pattern: literal pieces separated by `*`.
@@ -101,7 +121,10 @@ impl std::fmt::Display for WildcardError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             WildcardError::ConsecutiveStars => {
-                write!(f, "consecutive wildcard characters (\"**\") are not allowed")
+                write!(
+                    f,
+                    "consecutive wildcard characters (\"**\") are not allowed"
+                )
             }
             WildcardError::BadEscape(c) => write!(
                 f,
@@ -167,18 +190,33 @@ mod tests {
     use super::*;
 
     #[test]
-    fn ignore_case_uses_simple_one_to_one_mappings() {
-        assert!(eq_ignore_case("Hello", "hELLO"));
-        assert!(eq_ignore_case("ÄÖÜ", "äöü"));
-        assert!(!eq_ignore_case("SS", "ß"));
-        assert!(!eq_ignore_case("hello", "hell"));
-        assert!(eq_ignore_case("i", "İ"));
-        assert!(starts_with_ignore_case("ARN:aws", "arn:"));
-        assert!(!starts_with_ignore_case("ar", "arn"));
-        assert!(ends_with_ignore_case("photo.JPG", ".jpg"));
-        assert!(!ends_with_ignore_case("jpg", ".jpg"));
-        assert_eq!(simple_upper('ᾳ'), 'ᾼ');
-        assert_eq!(simple_upper('ß'), 'ß');
+    fn ignore_case_follows_event_ruler() {
+        let ci = CaseInsensitive::new;
+        assert!(ci("hELLO").equals("Hello"));
+        assert!(ci("äöü").equals("ÄÖÜ"));
+        assert!(!ci("hell").equals("hello"));
+        // Full mappings of single characters: ß -> {ß, SS}.
+        assert!(ci("ß").equals("SS"));
+        assert!(ci("ß").equals("ß"));
+        assert!(!ci("ß").equals("ss"));
+        assert!(!ci("ss").equals("ß"));
+        // A title-case letter stands for its lower and upper forms, not itself.
+        assert!(ci("ǅ").equals("ǆ"));
+        assert!(!ci("ǅ").equals("ǅ"));
+        // The dotless i maps to I, but I does not map to the dotless i.
+        assert!(ci("ı").equals("I"));
+        assert!(!ci("I").equals("ı"));
+        // Characters outside the BMP become "??", as in Java's encoder.
+        assert!(ci("a😀").equals("A??"));
+        assert!(!ci("😀").equals("😀"));
+        assert!(ci("arn:").is_prefix_of("ARN:aws"));
+        assert!(!ci("arn").is_prefix_of("ar"));
+        assert!(ci(".jpg").is_suffix_of("photo.JPG"));
+        assert!(!ci(".jpg").is_suffix_of("jpg"));
+        assert!(ci("").is_suffix_of(""));
+        assert!(ci("λΆΔα").is_suffix_of("xΛάΔΑ"));
+        assert!(!ci("λΆΔα").is_suffix_of("xΛΆΔΒ"));
+        assert!(ci("λΆΔα").is_suffix_of("xΛΆΔΑ"));
     }
 
     #[test]
@@ -202,9 +240,18 @@ mod tests {
 
     #[test]
     fn wildcard_errors() {
-        assert_eq!(Wildcard::parse("a**b"), Err(WildcardError::ConsecutiveStars));
-        assert_eq!(Wildcard::parse(r"bad\q"), Err(WildcardError::BadEscape('q')));
-        assert_eq!(Wildcard::parse("abc\\"), Err(WildcardError::TrailingBackslash));
+        assert_eq!(
+            Wildcard::parse("a**b"),
+            Err(WildcardError::ConsecutiveStars)
+        );
+        assert_eq!(
+            Wildcard::parse(r"bad\q"),
+            Err(WildcardError::BadEscape('q'))
+        );
+        assert_eq!(
+            Wildcard::parse("abc\\"),
+            Err(WildcardError::TrailingBackslash)
+        );
         assert_eq!(
             WildcardError::BadEscape('q').to_string(),
             r#"invalid escape "\q": only "\*" and "\\" may be escaped"#
