@@ -57,6 +57,11 @@ impl Cidr {
         // Java's Integer.parseInt: an optional sign, then digits ("+24", "024").
         let len: u32 = match len.parse::<i64>() {
             Ok(n) if (0..=max as i64).contains(&n) => n as u32,
+            Ok(n) if n == bits as i64 => {
+                return Err(format!(
+                    "\"{text}\" is a single address, which EventBridge does not accept as a CIDR block; match it exactly instead: [\"{addr}\"]"
+                ));
+            }
             _ => {
                 return Err(format!(
                     "\"{len}\" is not a valid prefix length for this address: use 0 to {max}"
@@ -127,7 +132,11 @@ mod tests {
         );
         assert_eq!(
             Cidr::parse("10.0.0.1/32").unwrap_err(),
-            "\"32\" is not a valid prefix length for this address: use 0 to 31"
+            "\"10.0.0.1/32\" is a single address, which EventBridge does not accept as a CIDR block; match it exactly instead: [\"10.0.0.1\"]"
+        );
+        assert_eq!(
+            Cidr::parse("10.0.0.1/33").unwrap_err(),
+            "\"33\" is not a valid prefix length for this address: use 0 to 31"
         );
         assert!(Cidr::parse("2001:db8::1/128").is_err());
         assert!(Cidr::parse("10.0.0.0/-1").is_err());
