@@ -128,16 +128,15 @@ fn run_batch(path: &str, explain: bool) -> ExitCode {
             continue;
         }
         let (id, outcome) = batch_case(&line, number + 1, explain);
-        let mut record = serde_json::Map::new();
-        record.insert("id".into(), id);
-        record.insert("result".into(), outcome.result.into());
-        if let Some(error) = outcome.error {
-            record.insert("error".into(), error.into());
+        // Written by hand to keep the documented field order: id, result, error.
+        let mut record = format!("{{\"id\":{id},\"result\":\"{}\"", outcome.result);
+        for (name, value) in [("error", outcome.error), ("explanation", outcome.explanation)] {
+            if let Some(value) = value {
+                record.push_str(&format!(",\"{name}\":{}", serde_json::Value::String(value)));
+            }
         }
-        if let Some(explanation) = outcome.explanation {
-            record.insert("explanation".into(), explanation.into());
-        }
-        if writeln!(out, "{}", serde_json::Value::Object(record)).is_err() {
+        record.push('}');
+        if writeln!(out, "{record}").is_err() {
             return ExitCode::from(2); // stdout closed: nobody is reading
         }
     }
@@ -148,28 +147,27 @@ fn run_batch(path: &str, explain: bool) -> ExitCode {
 }
 
 /// Runs one `{"id", "pattern", "event"}` line; returns the id to echo and the result.
-fn batch_case(line: &str, number: usize, explain: bool) -> (serde_json::Value, Outcome) {
+fn batch_case(line: &str, number: usize, explain: bool) -> (String, Outcome) {
     let doc = match json::parse(line, 256) {
         Ok(doc) => doc,
         Err(e) => {
             return (
-                serde_json::Value::Null,
+                "null".to_string(),
                 Outcome::invalid(format!("line {number} is not valid JSON: {e}")),
             );
         }
     };
     let JsonValue::Object(members) = &doc.value else {
         return (
-            serde_json::Value::Null,
+            "null".to_string(),
             Outcome::invalid(format!(
                 "line {number} must be an object {{\"id\", \"pattern\", \"event\"}}"
             )),
         );
     };
     let field = |name: &str| members.iter().find(|m| m.key == name).map(|m| &m.value);
-    let id = field("id")
-        .and_then(|j| serde_json::from_str(&j.to_string()).ok())
-        .unwrap_or(serde_json::Value::Null);
+    // Echo the id exactly as written (it may hold numbers serde_json refuses).
+    let id = field("id").map_or_else(|| "null".to_string(), Json::to_string);
     let (Some(pattern), Some(event)) = (field("pattern"), field("event")) else {
         return (
             id,
