@@ -47,7 +47,14 @@ fn match_exits_zero() {
 #[test]
 fn no_match_exits_one_and_explains_every_failure() {
     let out = switchyard(
-        &["test-pattern", "--explain", "--pattern", PATTERN, "--event", STOPPED],
+        &[
+            "test-pattern",
+            "--explain",
+            "--pattern",
+            PATTERN,
+            "--event",
+            STOPPED,
+        ],
         "",
     );
     assert_eq!(out.status.code(), Some(1));
@@ -64,7 +71,10 @@ fn no_match_exits_one_and_explains_every_failure() {
 "#
     );
     // Without --explain only the verdict is printed.
-    let out = switchyard(&["test-pattern", "--pattern", PATTERN, "--event", STOPPED], "");
+    let out = switchyard(
+        &["test-pattern", "--pattern", PATTERN, "--event", STOPPED],
+        "",
+    );
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(text(&out.stdout), "no match\n");
 }
@@ -115,7 +125,13 @@ fn pattern_and_event_can_come_from_stdin() {
     );
     assert_eq!(out.status.code(), Some(0));
     let out = switchyard(
-        &["test-pattern", "--pattern", r#"{"source": ["aws.s3"]}"#, "--event", "-"],
+        &[
+            "test-pattern",
+            "--pattern",
+            r#"{"source": ["aws.s3"]}"#,
+            "--event",
+            "-",
+        ],
         r#"{"source": "aws.s3"}"#,
     );
     assert_eq!(out.status.code(), Some(0));
@@ -125,7 +141,12 @@ fn pattern_and_event_can_come_from_stdin() {
 fn invalid_input_exits_two_with_the_reason() {
     let cases: [(&[&str], &str); 5] = [
         (
-            &["--pattern", "{\n  \"detail\": {\n    \"state\": [{\"prefix\": 5}]\n  }\n}", "--event", STOPPED],
+            &[
+                "--pattern",
+                "{\n  \"detail\": {\n    \"state\": [{\"prefix\": 5}]\n  }\n}",
+                "--event",
+                STOPPED,
+            ],
             "invalid pattern: detail.state[0]: \"prefix\" takes a string or {\"equals-ignore-case\": string}, found number (line 3, column 26)\n",
         ),
         (
@@ -166,7 +187,11 @@ fn missing_arguments_are_usage_errors() {
     );
     let out = switchyard(&["test-pattern", "--batch", "-", "--pattern", PATTERN], "");
     assert_eq!(out.status.code(), Some(2));
-    assert!(text(&out.stderr).contains("cannot be used with"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("cannot be used with"),
+        "{}",
+        text(&out.stderr)
+    );
 }
 
 #[test]

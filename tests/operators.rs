@@ -31,8 +31,16 @@ fn exact_values() {
         (r#"{"a": [0]}"#, r#"{"a": -0.0}"#, true),
         (r#"{"a": [1E3]}"#, r#"{"a": 1000}"#, true),
         // Numbers that do not round-trip through a double match only by text.
-        (r#"{"a": [9007199254740993]}"#, r#"{"a": 9007199254740993}"#, true),
-        (r#"{"a": [9007199254740993]}"#, r#"{"a": 9007199254740992}"#, false),
+        (
+            r#"{"a": [9007199254740993]}"#,
+            r#"{"a": 9007199254740993}"#,
+            true,
+        ),
+        (
+            r#"{"a": [9007199254740993]}"#,
+            r#"{"a": 9007199254740992}"#,
+            false,
+        ),
         (r#"{"a": [1e400]}"#, r#"{"a": 1e400}"#, true),
         (r#"{"a": [true]}"#, r#"{"a": true}"#, true),
         (r#"{"a": [true]}"#, r#"{"a": "true"}"#, false),
@@ -47,7 +55,11 @@ fn exact_values() {
         // Exact strings that are IP addresses compare as addresses.
         (r#"{"ip": ["::1"]}"#, r#"{"ip": "0:0:0:0:0:0:0:1"}"#, true),
         (r#"{"ip": ["10.0.0.1"]}"#, r#"{"ip": "::ffff:a00:1"}"#, true),
-        (r#"{"ip": ["2001:DB8::1"]}"#, r#"{"ip": "2001:db8:0:0:0:0:0:1"}"#, true),
+        (
+            r#"{"ip": ["2001:DB8::1"]}"#,
+            r#"{"ip": "2001:db8:0:0:0:0:0:1"}"#,
+            true,
+        ),
         (r#"{"ip": ["10.0.0.1"]}"#, r#"{"ip": "10.0.0.2"}"#, false),
     ]);
 }
@@ -63,7 +75,11 @@ fn nesting_dotted_keys_and_arrays() {
         (r#"{"a": ["x"]}"#, r#"{"a": ["y", "x"]}"#, true),
         (r#"{"a": ["x"]}"#, r#"{"a": [["x"]]}"#, true),
         (r#"{"a": ["x"]}"#, r#"{"a": []}"#, false),
-        (r#"{"a": {"b": ["x"]}}"#, r#"{"a": [{"b": "y"}, {"b": "x"}]}"#, true),
+        (
+            r#"{"a": {"b": ["x"]}}"#,
+            r#"{"a": [{"b": "y"}, {"b": "x"}]}"#,
+            true,
+        ),
         // Fields of an array of objects must match in the same element.
         (
             r#"{"items": {"sku": ["A"], "qty": [2]}}"#,
@@ -105,11 +121,31 @@ fn prefix_suffix_and_case() {
         (r#"{"a": [{"prefix": "1"}]}"#, r#"{"a": 12}"#, false),
         (r#"{"a": [{"suffix": ".png"}]}"#, r#"{"a": "x.png"}"#, true),
         (r#"{"a": [{"suffix": ".png"}]}"#, r#"{"a": "x.PNG"}"#, false),
-        (r#"{"a": [{"prefix": {"equals-ignore-case": "AB"}}]}"#, r#"{"a": "abc"}"#, true),
-        (r#"{"a": [{"suffix": {"equals-ignore-case": ".PNG"}}]}"#, r#"{"a": "x.png"}"#, true),
-        (r#"{"a": [{"equals-ignore-case": "HeLLo"}]}"#, r#"{"a": "hello"}"#, true),
-        (r#"{"a": [{"equals-ignore-case": "HeLLo"}]}"#, r#"{"a": "hello!"}"#, false),
-        (r#"{"a": [{"equals-ignore-case": "5"}]}"#, r#"{"a": 5}"#, false),
+        (
+            r#"{"a": [{"prefix": {"equals-ignore-case": "AB"}}]}"#,
+            r#"{"a": "abc"}"#,
+            true,
+        ),
+        (
+            r#"{"a": [{"suffix": {"equals-ignore-case": ".PNG"}}]}"#,
+            r#"{"a": "x.png"}"#,
+            true,
+        ),
+        (
+            r#"{"a": [{"equals-ignore-case": "HeLLo"}]}"#,
+            r#"{"a": "hello"}"#,
+            true,
+        ),
+        (
+            r#"{"a": [{"equals-ignore-case": "HeLLo"}]}"#,
+            r#"{"a": "hello!"}"#,
+            false,
+        ),
+        (
+            r#"{"a": [{"equals-ignore-case": "5"}]}"#,
+            r#"{"a": 5}"#,
+            false,
+        ),
         // event-ruler compares quoted strings: a prefix of a lone quote matches "".
         (r#"{"a": [{"prefix": "\""}]}"#, r#"{"a": ""}"#, true),
         (r#"{"a": [{"prefix": "\""}]}"#, r#"{"a": "x"}"#, false),
@@ -119,14 +155,30 @@ fn prefix_suffix_and_case() {
 #[test]
 fn wildcard() {
     check(&[
-        (r#"{"a": [{"wildcard": "*.png"}]}"#, r#"{"a": "dir/x.png"}"#, true),
+        (
+            r#"{"a": [{"wildcard": "*.png"}]}"#,
+            r#"{"a": "dir/x.png"}"#,
+            true,
+        ),
         (r#"{"a": [{"wildcard": "a*b*c"}]}"#, r#"{"a": "abc"}"#, true),
-        (r#"{"a": [{"wildcard": "a*b*c"}]}"#, r#"{"a": "acb"}"#, false),
+        (
+            r#"{"a": [{"wildcard": "a*b*c"}]}"#,
+            r#"{"a": "acb"}"#,
+            false,
+        ),
         (r#"{"a": [{"wildcard": "*"}]}"#, r#"{"a": ""}"#, true),
         (r#"{"a": [{"wildcard": "*"}]}"#, r#"{"a": 5}"#, false),
         (r#"{"a": [{"wildcard": "a\\*b"}]}"#, r#"{"a": "a*b"}"#, true),
-        (r#"{"a": [{"wildcard": "a\\*b"}]}"#, r#"{"a": "axb"}"#, false),
-        (r#"{"a": [{"wildcard": "a\\\\*"}]}"#, r#"{"a": "a\\bc"}"#, true),
+        (
+            r#"{"a": [{"wildcard": "a\\*b"}]}"#,
+            r#"{"a": "axb"}"#,
+            false,
+        ),
+        (
+            r#"{"a": [{"wildcard": "a\\\\*"}]}"#,
+            r#"{"a": "a\\bc"}"#,
+            true,
+        ),
     ]);
 }
 
@@ -137,44 +189,140 @@ fn anything_but() {
         (r#"{"a": [{"anything-but": "x"}]}"#, r#"{"a": "x"}"#, false),
         (r#"{"a": [{"anything-but": "x"}]}"#, r#"{}"#, false),
         (r#"{"a": [{"anything-but": "x"}]}"#, r#"{"a": []}"#, false),
-        (r#"{"a": [{"anything-but": "x"}]}"#, r#"{"a": ["x", "y"]}"#, true),
-        (r#"{"a": [{"anything-but": "x"}]}"#, r#"{"a": ["x", "x"]}"#, false),
+        (
+            r#"{"a": [{"anything-but": "x"}]}"#,
+            r#"{"a": ["x", "y"]}"#,
+            true,
+        ),
+        (
+            r#"{"a": [{"anything-but": "x"}]}"#,
+            r#"{"a": ["x", "x"]}"#,
+            false,
+        ),
         // Values of another type are never excluded.
         (r#"{"a": [{"anything-but": "5"}]}"#, r#"{"a": 5}"#, true),
         (r#"{"a": [{"anything-but": "x"}]}"#, r#"{"a": null}"#, true),
-        (r#"{"a": [{"anything-but": [5, 6]}]}"#, r#"{"a": 5.0}"#, false),
-        (r#"{"a": [{"anything-but": [5, 6]}]}"#, r#"{"a": "5"}"#, true),
+        (
+            r#"{"a": [{"anything-but": [5, 6]}]}"#,
+            r#"{"a": 5.0}"#,
+            false,
+        ),
+        (
+            r#"{"a": [{"anything-but": [5, 6]}]}"#,
+            r#"{"a": "5"}"#,
+            true,
+        ),
         (r#"{"a": [{"anything-but": [5]}]}"#, r#"{"a": 1e400}"#, true),
-        (r#"{"a": [{"anything-but": {"prefix": "in"}}]}"#, r#"{"a": "init"}"#, false),
-        (r#"{"a": [{"anything-but": {"prefix": "in"}}]}"#, r#"{"a": "run"}"#, true),
-        (r#"{"a": [{"anything-but": {"prefix": "in"}}]}"#, r#"{"a": 5}"#, true),
-        (r#"{"a": [{"anything-but": {"prefix": ["a", "b"]}}]}"#, r#"{"a": "bc"}"#, false),
-        (r#"{"a": [{"anything-but": {"suffix": ".tmp"}}]}"#, r#"{"a": "x.tmp"}"#, false),
-        (r#"{"a": [{"anything-but": {"wildcard": "*.tmp"}}]}"#, r#"{"a": "x.tmp"}"#, false),
-        (r#"{"a": [{"anything-but": {"wildcard": "*.tmp"}}]}"#, r#"{"a": "x.txt"}"#, true),
-        (r#"{"a": [{"anything-but": {"equals-ignore-case": ["X", "Y"]}}]}"#, r#"{"a": "y"}"#, false),
-        (r#"{"a": [{"anything-but": {"equals-ignore-case": ["X", "Y"]}}]}"#, r#"{"a": "z"}"#, true),
-        (r#"{"a": [{"anything-but": {"prefix": []}}]}"#, r#"{"a": "z"}"#, true),
+        (
+            r#"{"a": [{"anything-but": {"prefix": "in"}}]}"#,
+            r#"{"a": "init"}"#,
+            false,
+        ),
+        (
+            r#"{"a": [{"anything-but": {"prefix": "in"}}]}"#,
+            r#"{"a": "run"}"#,
+            true,
+        ),
+        (
+            r#"{"a": [{"anything-but": {"prefix": "in"}}]}"#,
+            r#"{"a": 5}"#,
+            true,
+        ),
+        (
+            r#"{"a": [{"anything-but": {"prefix": ["a", "b"]}}]}"#,
+            r#"{"a": "bc"}"#,
+            false,
+        ),
+        (
+            r#"{"a": [{"anything-but": {"suffix": ".tmp"}}]}"#,
+            r#"{"a": "x.tmp"}"#,
+            false,
+        ),
+        (
+            r#"{"a": [{"anything-but": {"wildcard": "*.tmp"}}]}"#,
+            r#"{"a": "x.tmp"}"#,
+            false,
+        ),
+        (
+            r#"{"a": [{"anything-but": {"wildcard": "*.tmp"}}]}"#,
+            r#"{"a": "x.txt"}"#,
+            true,
+        ),
+        (
+            r#"{"a": [{"anything-but": {"equals-ignore-case": ["X", "Y"]}}]}"#,
+            r#"{"a": "y"}"#,
+            false,
+        ),
+        (
+            r#"{"a": [{"anything-but": {"equals-ignore-case": ["X", "Y"]}}]}"#,
+            r#"{"a": "z"}"#,
+            true,
+        ),
+        (
+            r#"{"a": [{"anything-but": {"prefix": []}}]}"#,
+            r#"{"a": "z"}"#,
+            true,
+        ),
     ]);
 }
 
 #[test]
 fn numeric() {
     check(&[
-        (r#"{"n": [{"numeric": [">", 0]}]}"#, r#"{"n": 0.0001}"#, true),
+        (
+            r#"{"n": [{"numeric": [">", 0]}]}"#,
+            r#"{"n": 0.0001}"#,
+            true,
+        ),
         (r#"{"n": [{"numeric": [">", 0]}]}"#, r#"{"n": 0}"#, false),
         (r#"{"n": [{"numeric": [">=", 0]}]}"#, r#"{"n": -0.0}"#, true),
-        (r#"{"n": [{"numeric": ["<", 10]}]}"#, r#"{"n": -1e300}"#, true),
+        (
+            r#"{"n": [{"numeric": ["<", 10]}]}"#,
+            r#"{"n": -1e300}"#,
+            true,
+        ),
         (r#"{"n": [{"numeric": ["<=", 10]}]}"#, r#"{"n": 10}"#, true),
-        (r#"{"n": [{"numeric": ["=", 3.018e2]}]}"#, r#"{"n": 301.8}"#, true),
-        (r#"{"n": [{"numeric": [">", 0, "<=", 5]}]}"#, r#"{"n": 5}"#, true),
-        (r#"{"n": [{"numeric": [">", 0, "<", 5]}]}"#, r#"{"n": 5}"#, false),
+        (
+            r#"{"n": [{"numeric": ["=", 3.018e2]}]}"#,
+            r#"{"n": 301.8}"#,
+            true,
+        ),
+        (
+            r#"{"n": [{"numeric": [">", 0, "<=", 5]}]}"#,
+            r#"{"n": 5}"#,
+            true,
+        ),
+        (
+            r#"{"n": [{"numeric": [">", 0, "<", 5]}]}"#,
+            r#"{"n": 5}"#,
+            false,
+        ),
         (r#"{"n": [{"numeric": [">", 0]}]}"#, r#"{"n": "5"}"#, false),
-        (r#"{"n": [{"numeric": [">", 0]}]}"#, r#"{"n": 1e400}"#, false),
-        (r#"{"n": [{"numeric": [">", 0]}]}"#, r#"{"n": 9007199254740993}"#, false),
-        (r#"{"n": [{"numeric": [">", 1e-300]}]}"#, r#"{"n": 1e-299}"#, true),
-        (r#"{"n": [{"numeric": [">", 1e300]}]}"#, r#"{"n": 1.7976931348623157e308}"#, true),
-        (r#"{"n": [{"numeric": [">", 10]}]}"#, r#"{"n": [1, 20]}"#, true),
+        (
+            r#"{"n": [{"numeric": [">", 0]}]}"#,
+            r#"{"n": 1e400}"#,
+            false,
+        ),
+        (
+            r#"{"n": [{"numeric": [">", 0]}]}"#,
+            r#"{"n": 9007199254740993}"#,
+            false,
+        ),
+        (
+            r#"{"n": [{"numeric": [">", 1e-300]}]}"#,
+            r#"{"n": 1e-299}"#,
+            true,
+        ),
+        (
+            r#"{"n": [{"numeric": [">", 1e300]}]}"#,
+            r#"{"n": 1.7976931348623157e308}"#,
+            true,
+        ),
+        (
+            r#"{"n": [{"numeric": [">", 10]}]}"#,
+            r#"{"n": [1, 20]}"#,
+            true,
+        ),
     ]);
 }
 
@@ -211,21 +359,57 @@ fn exists() {
 #[test]
 fn cidr() {
     check(&[
-        (r#"{"ip": [{"cidr": "10.0.0.0/24"}]}"#, r#"{"ip": "10.0.0.255"}"#, true),
-        (r#"{"ip": [{"cidr": "10.0.0.0/24"}]}"#, r#"{"ip": "10.0.1.0"}"#, false),
-        (r#"{"ip": [{"cidr": "10.0.0.7/24"}]}"#, r#"{"ip": "10.0.0.1"}"#, true),
-        (r#"{"ip": [{"cidr": "2001:db8::/32"}]}"#, r#"{"ip": "2001:db8:ffff::1"}"#, true),
-        (r#"{"ip": [{"cidr": "2001:db8::/32"}]}"#, r#"{"ip": "10.0.0.1"}"#, false),
-        (r#"{"ip": [{"cidr": "10.0.0.0/8"}]}"#, r#"{"ip": "not-an-ip"}"#, false),
-        (r#"{"ip": [{"cidr": "10.0.0.0/8"}]}"#, r#"{"ip": 10}"#, false),
+        (
+            r#"{"ip": [{"cidr": "10.0.0.0/24"}]}"#,
+            r#"{"ip": "10.0.0.255"}"#,
+            true,
+        ),
+        (
+            r#"{"ip": [{"cidr": "10.0.0.0/24"}]}"#,
+            r#"{"ip": "10.0.1.0"}"#,
+            false,
+        ),
+        (
+            r#"{"ip": [{"cidr": "10.0.0.7/24"}]}"#,
+            r#"{"ip": "10.0.0.1"}"#,
+            true,
+        ),
+        (
+            r#"{"ip": [{"cidr": "2001:db8::/32"}]}"#,
+            r#"{"ip": "2001:db8:ffff::1"}"#,
+            true,
+        ),
+        (
+            r#"{"ip": [{"cidr": "2001:db8::/32"}]}"#,
+            r#"{"ip": "10.0.0.1"}"#,
+            false,
+        ),
+        (
+            r#"{"ip": [{"cidr": "10.0.0.0/8"}]}"#,
+            r#"{"ip": "not-an-ip"}"#,
+            false,
+        ),
+        (
+            r#"{"ip": [{"cidr": "10.0.0.0/8"}]}"#,
+            r#"{"ip": 10}"#,
+            false,
+        ),
     ]);
 }
 
 #[test]
 fn or_groups() {
     check(&[
-        (r#"{"$or": [{"a": ["1"]}, {"b": ["2"]}]}"#, r#"{"b": "2"}"#, true),
-        (r#"{"$or": [{"a": ["1"]}, {"b": ["2"]}]}"#, r#"{"c": "3"}"#, false),
+        (
+            r#"{"$or": [{"a": ["1"]}, {"b": ["2"]}]}"#,
+            r#"{"b": "2"}"#,
+            true,
+        ),
+        (
+            r#"{"$or": [{"a": ["1"]}, {"b": ["2"]}]}"#,
+            r#"{"c": "3"}"#,
+            false,
+        ),
         (
             r#"{"s": ["x"], "$or": [{"a": ["1"]}, {"b": ["2"]}]}"#,
             r#"{"s": "y", "a": "1"}"#,
@@ -246,12 +430,24 @@ fn bad_events_are_errors_not_panics() {
         max_depth: 4,
     };
     let err = |bytes: &[u8]| read_event(bytes, &limits).unwrap_err().to_string();
-    assert_eq!(err(b"{\"a\": "), "event is not valid JSON: unexpected end of input, expected a JSON value at line 1 column 7");
-    assert_eq!(err(b"[1, 2]"), "an event must be a JSON object, found array");
-    assert_eq!(err(&[b' '; 65]), "event is 65 bytes, more than the limit of 64 bytes");
+    assert_eq!(
+        err(b"{\"a\": "),
+        "event is not valid JSON: unexpected end of input, expected a JSON value at line 1 column 7"
+    );
+    assert_eq!(
+        err(b"[1, 2]"),
+        "an event must be a JSON object, found array"
+    );
+    assert_eq!(
+        err(&[b' '; 65]),
+        "event is 65 bytes, more than the limit of 64 bytes"
+    );
     assert_eq!(
         err(b"{\"a\": [[[[1]]]]}"),
         "event is not valid JSON: nesting deeper than 4 levels at line 1 column 10"
     );
-    assert_eq!(err(b"{\"a\": \"\xff\"}"), "event is not valid JSON: invalid UTF-8 at line 1 column 8");
+    assert_eq!(
+        err(b"{\"a\": \"\xff\"}"),
+        "event is not valid JSON: invalid UTF-8 at line 1 column 8"
+    );
 }

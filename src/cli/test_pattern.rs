@@ -130,7 +130,10 @@ fn run_batch(path: &str, explain: bool) -> ExitCode {
         let (id, outcome) = batch_case(&line, number + 1, explain);
         // Written by hand to keep the documented field order: id, result, error.
         let mut record = format!("{{\"id\":{id},\"result\":\"{}\"", outcome.result);
-        for (name, value) in [("error", outcome.error), ("explanation", outcome.explanation)] {
+        for (name, value) in [
+            ("error", outcome.error),
+            ("explanation", outcome.explanation),
+        ] {
             if let Some(value) = value {
                 record.push_str(&format!(",\"{name}\":{}", serde_json::Value::String(value)));
             }

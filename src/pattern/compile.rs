@@ -762,256 +762,258 @@ mod tests {
     #[test]
     fn every_validation_error_names_the_location_and_the_problem() {
         let cases = [
-        (
-            r#"[{"source": ["a"]}]"#,
-            r#"a pattern must be a JSON object, found array"#,
-        ),
-        (
-            r#"{}"#,
-            r#"an empty object matches nothing: name at least one field"#,
-        ),
-        (
-            r#"{"source": "aws.ec2"}"#,
-            r#"source: a field must be an array of match values (e.g. ["value"]) or an object of fields, found string"#,
-        ),
-        (
-            r#"{"detail": {}}"#,
-            r#"detail: an empty object matches nothing: name at least one field"#,
-        ),
-        (
-            r#"{"source": []}"#,
-            r#"source: an empty array matches nothing: give at least one value"#,
-        ),
-        (
-            r#"{"source": [["a"]]}"#,
-            r#"source[0]: arrays inside a values array are not allowed; list the values directly"#,
-        ),
-        (
-            r#"{"source": [{}]}"#,
-            r#"source[0]: an operator object needs exactly one operator, found none"#,
-        ),
-        (
-            r#"{"source": [{"prefix": "a", "suffix": "b"}]}"#,
-            r#"source[0]: an operator object needs exactly one operator, found 2: "prefix", "suffix""#,
-        ),
-        (
-            r#"{"source": [{"Prefix": "a"}]}"#,
-            r#"source[0]: unknown operator "Prefix" (did you mean "prefix"?); operators are prefix, suffix, equals-ignore-case, wildcard, anything-but, numeric, exists, cidr"#,
-        ),
-        (
-            r#"{"source": [{"anythingbut": "a"}]}"#,
-            r#"source[0]: unknown operator "anythingbut" (did you mean "anything-but"?); operators are prefix, suffix, equals-ignore-case, wildcard, anything-but, numeric, exists, cidr"#,
-        ),
-        (
-            r#"{"source": [{"regex": "^a"}]}"#,
-            r#"source[0]: unknown operator "regex"; operators are prefix, suffix, equals-ignore-case, wildcard, anything-but, numeric, exists, cidr"#,
-        ),
-        (
-            r#"{"source": [{"prefix": 1}]}"#,
-            r#"source[0]: "prefix" takes a string or {"equals-ignore-case": string}, found number"#,
-        ),
-        (
-            r#"{"source": [{"prefix": {}}]}"#,
-            r#"source[0]: "prefix" takes a string or {"equals-ignore-case": string}, found {}"#,
-        ),
-        (
-            r#"{"source": [{"prefix": {"suffix": "a"}}]}"#,
-            r#"source[0]: "prefix" takes a string or {"equals-ignore-case": string}, found {"suffix": "a"}"#,
-        ),
-        (
-            r#"{"source": [{"prefix": {"equals-ignore-case": 1}}]}"#,
-            r#"source[0]: "prefix" with "equals-ignore-case" needs a string, found number"#,
-        ),
-        (
-            r#"{"source": [{"equals-ignore-case": null}]}"#,
-            r#"source[0]: "equals-ignore-case" takes a string, found null"#,
-        ),
-        (
-            r#"{"source": [{"wildcard": 5}]}"#,
-            r#"source[0]: "wildcard" takes a string, found number"#,
-        ),
-        (
-            r#"{"source": [{"wildcard": "a**b"}]}"#,
-            r#"source[0]: invalid "wildcard" pattern "a**b": consecutive wildcard characters ("**") are not allowed"#,
-        ),
-        (
-            r#"{"source": [{"wildcard": "bad\\q"}]}"#,
-            r#"source[0]: invalid "wildcard" pattern "bad\q": invalid escape "\q": only "\*" and "\\" may be escaped"#,
-        ),
-        (
-            r#"{"source": [{"wildcard": "abc\\"}]}"#,
-            r#"source[0]: invalid "wildcard" pattern "abc\": a backslash at the end must escape "*" or "\""#,
-        ),
-        (
-            r#"{"source": [{"anything-but": null}]}"#,
-            r#"source[0]: "anything-but" takes a string, a number, a list of strings or numbers, or an object with prefix, suffix, equals-ignore-case or wildcard; found null"#,
-        ),
-        (
-            r#"{"source": [{"anything-but": [null]}]}"#,
-            r#"source[0]: "anything-but" takes a list of only strings or only numbers, found [null]"#,
-        ),
-        (
-            r#"{"source": [{"anything-but": []}]}"#,
-            r#"source[0]: "anything-but" needs at least one value"#,
-        ),
-        (
-            r#"{"source": [{"anything-but": ["a", 1]}]}"#,
-            r#"source[0]: "anything-but" takes a list of only strings or only numbers, found ["a", 1]"#,
-        ),
-        (
-            r#"{"source": [{"anything-but": 1e400}]}"#,
-            r#"source[0]: 1e400 cannot be used with "anything-but": it is outside the double range or is not exactly representable as a double"#,
-        ),
-        (
-            r#"{"source": [{"anything-but": [1, 123456789012345678901]}]}"#,
-            r#"source[0]: 123456789012345678901 cannot be used with "anything-but": it is outside the double range or is not exactly representable as a double"#,
-        ),
-        (
-            r#"{"source": [{"anything-but": {"prefix": "a", "suffix": "b"}}]}"#,
-            r#"source[0]: "anything-but" takes one of prefix, suffix, equals-ignore-case or wildcard, found {"prefix": "a", "suffix": "b"}"#,
-        ),
-        (
-            r#"{"source": [{"anything-but": {"cidr": "10.0.0.0/8"}}]}"#,
-            r#"source[0]: "anything-but" cannot be combined with "cidr": use prefix, suffix, equals-ignore-case or wildcard"#,
-        ),
-        (
-            r#"{"source": [{"anything-but": {"prefix": ""}}]}"#,
-            r#"source[0]: "anything-but" with "prefix" cannot be empty: it would exclude every string"#,
-        ),
-        (
-            r#"{"source": [{"anything-but": {"suffix": ["a", 1]}}]}"#,
-            r#"source[0]: "anything-but" with "suffix" takes strings, found number"#,
-        ),
-        (
-            r#"{"source": [{"anything-but": {"equals-ignore-case": 1}}]}"#,
-            r#"source[0]: "anything-but" with "equals-ignore-case" takes a string or a list of strings, found number"#,
-        ),
-        (
-            r#"{"source": [{"anything-but": {"wildcard": ["ok*", "bad\\q"]}}]}"#,
-            r#"source[0]: invalid "wildcard" pattern "bad\q": invalid escape "\q": only "\*" and "\\" may be escaped"#,
-        ),
-        (
-            r#"{"source": [{"numeric": 5}]}"#,
-            r#"source[0]: "numeric" takes an array such as [">", 0, "<=", 5], found number"#,
-        ),
-        (
-            r#"{"source": [{"numeric": []}]}"#,
-            r#"source[0]: "numeric" needs at least one comparison"#,
-        ),
-        (
-            r#"{"source": [{"numeric": [">"]}]}"#,
-            r#"source[0]: "numeric" comparison ">" must be followed by a number"#,
-        ),
-        (
-            r#"{"source": [{"numeric": [5, ">"]}]}"#,
-            r#"source[0]: "numeric" expects a comparison (=, <, <=, >, >=) then a number, found number where the comparison should be"#,
-        ),
-        (
-            r#"{"source": [{"numeric": ["!=", 5]}]}"#,
-            r#"source[0]: "numeric" has unknown comparison "!="; use =, <, <=, > or >="#,
-        ),
-        (
-            r#"{"source": [{"numeric": ["=", 5, "<", 6]}]}"#,
-            r#"source[0]: "numeric" "=" must stand alone: ["=", number]"#,
-        ),
-        (
-            r#"{"source": [{"numeric": ["<", 10, ">", 5]}]}"#,
-            r#"source[0]: "numeric" range must give the lower bound (> or >=) first, then the upper bound (< or <=)"#,
-        ),
-        (
-            r#"{"source": [{"numeric": [">", 10, "<", 5]}]}"#,
-            r#"source[0]: "numeric" range is empty: the lower bound 10 must be less than the upper bound 5"#,
-        ),
-        (
-            r#"{"source": [{"numeric": [">=", 5, "<=", 5]}]}"#,
-            r#"source[0]: "numeric" range is empty: the lower bound 5 must be less than the upper bound 5"#,
-        ),
-        (
-            r#"{"source": [{"numeric": [">", 1, "<", 5, "<", 9]}]}"#,
-            r#"source[0]: "numeric" takes at most two comparisons: a lower bound and an upper bound"#,
-        ),
-        (
-            r#"{"source": [{"numeric": [">", 5, ">", 10]}]}"#,
-            r#"source[0]: "numeric" range needs an upper bound (< or <=) after the lower bound, found ">""#,
-        ),
-        (
-            r#"{"source": [{"numeric": ["<", 9007199254740993]}]}"#,
-            r#"source[0]: 9007199254740993 cannot be used with "numeric": it is outside the double range or is not exactly representable as a double"#,
-        ),
-        (
-            r#"{"source": [{"numeric": [">", "5"]}]}"#,
-            r#"source[0]: "numeric" comparison ">" must be followed by a number"#,
-        ),
-        (
-            r#"{"source": [{"exists": "true"}]}"#,
-            r#"source[0]: "exists" takes true or false, found string "true" (write it without quotes)"#,
-        ),
-        (
-            r#"{"source": [{"exists": 1}]}"#,
-            r#"source[0]: "exists" takes true or false, found number"#,
-        ),
-        (
-            r#"{"source": [{"cidr": 5}]}"#,
-            r#"source[0]: "cidr" takes a string such as "10.0.0.0/24", found number"#,
-        ),
-        (
-            r#"{"source": [{"cidr": "10.0.0.0"}]}"#,
-            r#"source[0]: "10.0.0.0" is not a CIDR block: expected ADDRESS/PREFIX-LENGTH, e.g. "10.0.0.0/8""#,
-        ),
-        (
-            r#"{"source": [{"cidr": "10.0.0.1/32"}]}"#,
-            r#"source[0]: "10.0.0.1/32" is a single address, which EventBridge does not accept as a CIDR block; match it exactly instead: ["10.0.0.1"]"#,
-        ),
-        (
-            r#"{"source": [{"cidr": "2001:db8::1/128"}]}"#,
-            r#"source[0]: "2001:db8::1/128" is a single address, which EventBridge does not accept as a CIDR block; match it exactly instead: ["2001:db8::1"]"#,
-        ),
-        (
-            r#"{"source": [{"cidr": "10.0.0.0/-1"}]}"#,
-            r#"source[0]: "-1" is not a valid prefix length for this address: use 0 to 31"#,
-        ),
-        (
-            r#"{"source": [{"cidr": " 10.0.0.0/8"}]}"#,
-            r#"source[0]: " 10.0.0.0" is not an IPv4 or IPv6 address"#,
-        ),
-        (
-            r#"{"source": [{"$or": ["a", "b"]}]}"#,
-            r#"source[0]: $or cannot stand inside a field's array; put it in the pattern object: {"$or": [{...}, {...}]}"#,
-        ),
-        (
-            r#"{"detail": {"$or": [{"a": ["1"]}]}}"#,
-            r#"detail.$or: $or must be an array of at least two pattern objects, found 1 element"#,
-        ),
-        (
-            r#"{"$or": []}"#,
-            r#"$or: $or must be an array of at least two pattern objects, found 0 elements"#,
-        ),
-        (
-            r#"{"source": ["x"], "$or": "region"}"#,
-            r#"$or: $or must be an array of at least two pattern objects, found string"#,
-        ),
-        (
-            r#"{"$or": [{"source": ["a"]}, "detail-type"]}"#,
-            r#"$or[1]: each $or branch must be a pattern object, found string"#,
-        ),
-        (
-            r#"{"$or": [{"prefix": ["a"]}, {"region": ["x"]}]}"#,
-            r#"$or[0].prefix: "prefix" is a reserved operator name and cannot be a field name inside $or; operators go inside a field's array, e.g. {"field": [{"prefix": "a"}]}"#,
-        ),
-        (
-            r#"{"$or": [{"detail": {"numeric": ["a"]}}, {"region": ["x"]}]}"#,
-            r#"$or[0].detail.numeric: "numeric" is a reserved operator name and cannot be a field name inside $or; operators go inside a field's array, e.g. {"field": [{"prefix": "a"}]}"#,
-        ),
-        (
-            r#"{"source": ["a"],"#,
-            r#"pattern is not valid JSON: unexpected end of input, expected a string key at line 1 column 18"#,
-        ),
+            (
+                r#"[{"source": ["a"]}]"#,
+                r#"a pattern must be a JSON object, found array"#,
+            ),
+            (
+                r#"{}"#,
+                r#"an empty object matches nothing: name at least one field"#,
+            ),
+            (
+                r#"{"source": "aws.ec2"}"#,
+                r#"source: a field must be an array of match values (e.g. ["value"]) or an object of fields, found string"#,
+            ),
+            (
+                r#"{"detail": {}}"#,
+                r#"detail: an empty object matches nothing: name at least one field"#,
+            ),
+            (
+                r#"{"source": []}"#,
+                r#"source: an empty array matches nothing: give at least one value"#,
+            ),
+            (
+                r#"{"source": [["a"]]}"#,
+                r#"source[0]: arrays inside a values array are not allowed; list the values directly"#,
+            ),
+            (
+                r#"{"source": [{}]}"#,
+                r#"source[0]: an operator object needs exactly one operator, found none"#,
+            ),
+            (
+                r#"{"source": [{"prefix": "a", "suffix": "b"}]}"#,
+                r#"source[0]: an operator object needs exactly one operator, found 2: "prefix", "suffix""#,
+            ),
+            (
+                r#"{"source": [{"Prefix": "a"}]}"#,
+                r#"source[0]: unknown operator "Prefix" (did you mean "prefix"?); operators are prefix, suffix, equals-ignore-case, wildcard, anything-but, numeric, exists, cidr"#,
+            ),
+            (
+                r#"{"source": [{"anythingbut": "a"}]}"#,
+                r#"source[0]: unknown operator "anythingbut" (did you mean "anything-but"?); operators are prefix, suffix, equals-ignore-case, wildcard, anything-but, numeric, exists, cidr"#,
+            ),
+            (
+                r#"{"source": [{"regex": "^a"}]}"#,
+                r#"source[0]: unknown operator "regex"; operators are prefix, suffix, equals-ignore-case, wildcard, anything-but, numeric, exists, cidr"#,
+            ),
+            (
+                r#"{"source": [{"prefix": 1}]}"#,
+                r#"source[0]: "prefix" takes a string or {"equals-ignore-case": string}, found number"#,
+            ),
+            (
+                r#"{"source": [{"prefix": {}}]}"#,
+                r#"source[0]: "prefix" takes a string or {"equals-ignore-case": string}, found {}"#,
+            ),
+            (
+                r#"{"source": [{"prefix": {"suffix": "a"}}]}"#,
+                r#"source[0]: "prefix" takes a string or {"equals-ignore-case": string}, found {"suffix": "a"}"#,
+            ),
+            (
+                r#"{"source": [{"prefix": {"equals-ignore-case": 1}}]}"#,
+                r#"source[0]: "prefix" with "equals-ignore-case" needs a string, found number"#,
+            ),
+            (
+                r#"{"source": [{"equals-ignore-case": null}]}"#,
+                r#"source[0]: "equals-ignore-case" takes a string, found null"#,
+            ),
+            (
+                r#"{"source": [{"wildcard": 5}]}"#,
+                r#"source[0]: "wildcard" takes a string, found number"#,
+            ),
+            (
+                r#"{"source": [{"wildcard": "a**b"}]}"#,
+                r#"source[0]: invalid "wildcard" pattern "a**b": consecutive wildcard characters ("**") are not allowed"#,
+            ),
+            (
+                r#"{"source": [{"wildcard": "bad\\q"}]}"#,
+                r#"source[0]: invalid "wildcard" pattern "bad\q": invalid escape "\q": only "\*" and "\\" may be escaped"#,
+            ),
+            (
+                r#"{"source": [{"wildcard": "abc\\"}]}"#,
+                r#"source[0]: invalid "wildcard" pattern "abc\": a backslash at the end must escape "*" or "\""#,
+            ),
+            (
+                r#"{"source": [{"anything-but": null}]}"#,
+                r#"source[0]: "anything-but" takes a string, a number, a list of strings or numbers, or an object with prefix, suffix, equals-ignore-case or wildcard; found null"#,
+            ),
+            (
+                r#"{"source": [{"anything-but": [null]}]}"#,
+                r#"source[0]: "anything-but" takes a list of only strings or only numbers, found [null]"#,
+            ),
+            (
+                r#"{"source": [{"anything-but": []}]}"#,
+                r#"source[0]: "anything-but" needs at least one value"#,
+            ),
+            (
+                r#"{"source": [{"anything-but": ["a", 1]}]}"#,
+                r#"source[0]: "anything-but" takes a list of only strings or only numbers, found ["a", 1]"#,
+            ),
+            (
+                r#"{"source": [{"anything-but": 1e400}]}"#,
+                r#"source[0]: 1e400 cannot be used with "anything-but": it is outside the double range or is not exactly representable as a double"#,
+            ),
+            (
+                r#"{"source": [{"anything-but": [1, 123456789012345678901]}]}"#,
+                r#"source[0]: 123456789012345678901 cannot be used with "anything-but": it is outside the double range or is not exactly representable as a double"#,
+            ),
+            (
+                r#"{"source": [{"anything-but": {"prefix": "a", "suffix": "b"}}]}"#,
+                r#"source[0]: "anything-but" takes one of prefix, suffix, equals-ignore-case or wildcard, found {"prefix": "a", "suffix": "b"}"#,
+            ),
+            (
+                r#"{"source": [{"anything-but": {"cidr": "10.0.0.0/8"}}]}"#,
+                r#"source[0]: "anything-but" cannot be combined with "cidr": use prefix, suffix, equals-ignore-case or wildcard"#,
+            ),
+            (
+                r#"{"source": [{"anything-but": {"prefix": ""}}]}"#,
+                r#"source[0]: "anything-but" with "prefix" cannot be empty: it would exclude every string"#,
+            ),
+            (
+                r#"{"source": [{"anything-but": {"suffix": ["a", 1]}}]}"#,
+                r#"source[0]: "anything-but" with "suffix" takes strings, found number"#,
+            ),
+            (
+                r#"{"source": [{"anything-but": {"equals-ignore-case": 1}}]}"#,
+                r#"source[0]: "anything-but" with "equals-ignore-case" takes a string or a list of strings, found number"#,
+            ),
+            (
+                r#"{"source": [{"anything-but": {"wildcard": ["ok*", "bad\\q"]}}]}"#,
+                r#"source[0]: invalid "wildcard" pattern "bad\q": invalid escape "\q": only "\*" and "\\" may be escaped"#,
+            ),
+            (
+                r#"{"source": [{"numeric": 5}]}"#,
+                r#"source[0]: "numeric" takes an array such as [">", 0, "<=", 5], found number"#,
+            ),
+            (
+                r#"{"source": [{"numeric": []}]}"#,
+                r#"source[0]: "numeric" needs at least one comparison"#,
+            ),
+            (
+                r#"{"source": [{"numeric": [">"]}]}"#,
+                r#"source[0]: "numeric" comparison ">" must be followed by a number"#,
+            ),
+            (
+                r#"{"source": [{"numeric": [5, ">"]}]}"#,
+                r#"source[0]: "numeric" expects a comparison (=, <, <=, >, >=) then a number, found number where the comparison should be"#,
+            ),
+            (
+                r#"{"source": [{"numeric": ["!=", 5]}]}"#,
+                r#"source[0]: "numeric" has unknown comparison "!="; use =, <, <=, > or >="#,
+            ),
+            (
+                r#"{"source": [{"numeric": ["=", 5, "<", 6]}]}"#,
+                r#"source[0]: "numeric" "=" must stand alone: ["=", number]"#,
+            ),
+            (
+                r#"{"source": [{"numeric": ["<", 10, ">", 5]}]}"#,
+                r#"source[0]: "numeric" range must give the lower bound (> or >=) first, then the upper bound (< or <=)"#,
+            ),
+            (
+                r#"{"source": [{"numeric": [">", 10, "<", 5]}]}"#,
+                r#"source[0]: "numeric" range is empty: the lower bound 10 must be less than the upper bound 5"#,
+            ),
+            (
+                r#"{"source": [{"numeric": [">=", 5, "<=", 5]}]}"#,
+                r#"source[0]: "numeric" range is empty: the lower bound 5 must be less than the upper bound 5"#,
+            ),
+            (
+                r#"{"source": [{"numeric": [">", 1, "<", 5, "<", 9]}]}"#,
+                r#"source[0]: "numeric" takes at most two comparisons: a lower bound and an upper bound"#,
+            ),
+            (
+                r#"{"source": [{"numeric": [">", 5, ">", 10]}]}"#,
+                r#"source[0]: "numeric" range needs an upper bound (< or <=) after the lower bound, found ">""#,
+            ),
+            (
+                r#"{"source": [{"numeric": ["<", 9007199254740993]}]}"#,
+                r#"source[0]: 9007199254740993 cannot be used with "numeric": it is outside the double range or is not exactly representable as a double"#,
+            ),
+            (
+                r#"{"source": [{"numeric": [">", "5"]}]}"#,
+                r#"source[0]: "numeric" comparison ">" must be followed by a number"#,
+            ),
+            (
+                r#"{"source": [{"exists": "true"}]}"#,
+                r#"source[0]: "exists" takes true or false, found string "true" (write it without quotes)"#,
+            ),
+            (
+                r#"{"source": [{"exists": 1}]}"#,
+                r#"source[0]: "exists" takes true or false, found number"#,
+            ),
+            (
+                r#"{"source": [{"cidr": 5}]}"#,
+                r#"source[0]: "cidr" takes a string such as "10.0.0.0/24", found number"#,
+            ),
+            (
+                r#"{"source": [{"cidr": "10.0.0.0"}]}"#,
+                r#"source[0]: "10.0.0.0" is not a CIDR block: expected ADDRESS/PREFIX-LENGTH, e.g. "10.0.0.0/8""#,
+            ),
+            (
+                r#"{"source": [{"cidr": "10.0.0.1/32"}]}"#,
+                r#"source[0]: "10.0.0.1/32" is a single address, which EventBridge does not accept as a CIDR block; match it exactly instead: ["10.0.0.1"]"#,
+            ),
+            (
+                r#"{"source": [{"cidr": "2001:db8::1/128"}]}"#,
+                r#"source[0]: "2001:db8::1/128" is a single address, which EventBridge does not accept as a CIDR block; match it exactly instead: ["2001:db8::1"]"#,
+            ),
+            (
+                r#"{"source": [{"cidr": "10.0.0.0/-1"}]}"#,
+                r#"source[0]: "-1" is not a valid prefix length for this address: use 0 to 31"#,
+            ),
+            (
+                r#"{"source": [{"cidr": " 10.0.0.0/8"}]}"#,
+                r#"source[0]: " 10.0.0.0" is not an IPv4 or IPv6 address"#,
+            ),
+            (
+                r#"{"source": [{"$or": ["a", "b"]}]}"#,
+                r#"source[0]: $or cannot stand inside a field's array; put it in the pattern object: {"$or": [{...}, {...}]}"#,
+            ),
+            (
+                r#"{"detail": {"$or": [{"a": ["1"]}]}}"#,
+                r#"detail.$or: $or must be an array of at least two pattern objects, found 1 element"#,
+            ),
+            (
+                r#"{"$or": []}"#,
+                r#"$or: $or must be an array of at least two pattern objects, found 0 elements"#,
+            ),
+            (
+                r#"{"source": ["x"], "$or": "region"}"#,
+                r#"$or: $or must be an array of at least two pattern objects, found string"#,
+            ),
+            (
+                r#"{"$or": [{"source": ["a"]}, "detail-type"]}"#,
+                r#"$or[1]: each $or branch must be a pattern object, found string"#,
+            ),
+            (
+                r#"{"$or": [{"prefix": ["a"]}, {"region": ["x"]}]}"#,
+                r#"$or[0].prefix: "prefix" is a reserved operator name and cannot be a field name inside $or; operators go inside a field's array, e.g. {"field": [{"prefix": "a"}]}"#,
+            ),
+            (
+                r#"{"$or": [{"detail": {"numeric": ["a"]}}, {"region": ["x"]}]}"#,
+                r#"$or[0].detail.numeric: "numeric" is a reserved operator name and cannot be a field name inside $or; operators go inside a field's array, e.g. {"field": [{"prefix": "a"}]}"#,
+            ),
+            (
+                r#"{"source": ["a"],"#,
+                r#"pattern is not valid JSON: unexpected end of input, expected a string key at line 1 column 18"#,
+            ),
         ];
         let mut wrong = Vec::new();
         for (pattern, expected) in cases {
             let got = message(pattern);
             if got != expected {
-                wrong.push(format!("{pattern}\n  expected: {expected}\n  got:      {got}"));
+                wrong.push(format!(
+                    "{pattern}\n  expected: {expected}\n  got:      {got}"
+                ));
             }
         }
         assert!(wrong.is_empty(), "{}", wrong.join("\n"));
@@ -1061,7 +1063,10 @@ mod tests {
             "the $or groups expand to 2048 combinations, more than the limit of 1000"
         );
         let nine = groups[..9].join(", ");
-        assert!(compile_text(&format!("{{{nine}}}"), &big).is_ok(), "512 combinations are fine");
+        assert!(
+            compile_text(&format!("{{{nine}}}"), &big).is_ok(),
+            "512 combinations are fine"
+        );
     }
 
     #[test]
@@ -1081,7 +1086,11 @@ mod tests {
             &PatternLimits::default(),
         )
         .unwrap();
-        let fields: Vec<_> = c.fields.iter().map(|f| (f.path.as_str(), f.source.as_str())).collect();
+        let fields: Vec<_> = c
+            .fields
+            .iter()
+            .map(|f| (f.path.as_str(), f.source.as_str()))
+            .collect();
         assert_eq!(fields, [("a", r#"["2"]"#), ("b.c", r#"["4"]"#)]);
     }
 }
