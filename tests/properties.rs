@@ -188,7 +188,7 @@ proptest! {
         if v.is_ascii() && s.is_ascii() {
             prop_assert_eq!(
                 matches(&json!({"f": [{"equals-ignore-case": v}]}), &event),
-                v.to_ascii_lowercase() == s.to_ascii_lowercase()
+                v.eq_ignore_ascii_case(&s)
             );
         }
         prop_assert_eq!(matches(&json!({"f": [{"prefix": v}]}), &event), s.starts_with(&v));
