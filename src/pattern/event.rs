@@ -12,7 +12,7 @@
 use std::fmt;
 
 use super::model::Scalar;
-use super::number::Number;
+use super::number::NumberRef;
 use crate::json::{self, Json, JsonValue};
 
 /// Limits on incoming events, with EventBridge's defaults where it has them.
@@ -155,7 +155,7 @@ impl<'a> FlatEvent<'a> {
                 return;
             }
             JsonValue::String(s) => Scalar::String(s),
-            JsonValue::Number(n) => Scalar::Number(Number::new(n)),
+            JsonValue::Number(n) => Scalar::Number(NumberRef::new(n)),
             JsonValue::Bool(b) => Scalar::Bool(*b),
             JsonValue::Null => Scalar::Null,
         };

@@ -121,7 +121,7 @@ fn render(value: &Scalar<'_>) -> String {
             let _ = write_json_string(&mut out, s);
             out
         }
-        Scalar::Number(n) => n.text.clone(),
+        Scalar::Number(n) => n.text.to_string(),
         Scalar::Bool(b) => b.to_string(),
         Scalar::Null => "null".to_string(),
     }

@@ -8,7 +8,7 @@
 //! later, in the compiled matcher).
 
 use super::ip::Cidr;
-use super::number::Number;
+use super::number::{Number, NumberRef};
 use super::text::{CaseInsensitive, Wildcard};
 
 /// Field tests that must all hold, and `$or` groups of which one branch must hold.
@@ -128,7 +128,7 @@ impl Range {
 #[derive(Debug, Clone)]
 pub enum Scalar<'a> {
     String(&'a str),
-    Number(Number),
+    Number(NumberRef<'a>),
     Bool(bool),
     Null,
 }
@@ -137,7 +137,7 @@ impl Literal {
     fn equals(&self, value: &Scalar<'_>) -> bool {
         match (self, value) {
             (Literal::String(p), Scalar::String(e)) => p == e || ip_equal(p, e),
-            (Literal::Number(p), Scalar::Number(e)) => p.same_as(e),
+            (Literal::Number(p), Scalar::Number(e)) => e.same_as(&p.as_ref()),
             (Literal::Bool(p), Scalar::Bool(e)) => p == e,
             (Literal::Null, Scalar::Null) => true,
             _ => false,

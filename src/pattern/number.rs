@@ -8,7 +8,7 @@
 //! identical text, and never satisfy `numeric` in an event. This follows
 //! aws/event-ruler, the engine behind EventBridge.
 
-/// A number with its original text and, when it round-trips, its double value.
+/// A number in a pattern: its original text and, when it round-trips, its value.
 #[derive(Debug, Clone)]
 pub struct Number {
     pub text: String,
@@ -23,8 +23,31 @@ impl Number {
         }
     }
 
+    pub fn as_ref(&self) -> NumberRef<'_> {
+        NumberRef {
+            text: &self.text,
+            value: self.value,
+        }
+    }
+}
+
+/// A number borrowed from an event: its text and, when it round-trips, its value.
+#[derive(Debug, Clone, Copy)]
+pub struct NumberRef<'a> {
+    pub text: &'a str,
+    pub value: Option<f64>,
+}
+
+impl<'a> NumberRef<'a> {
+    pub fn new(text: &'a str) -> NumberRef<'a> {
+        NumberRef {
+            text,
+            value: round_trip(text),
+        }
+    }
+
     /// Exact-value equality: by value when both round-trip, else by text.
-    pub fn same_as(&self, other: &Number) -> bool {
+    pub fn same_as(&self, other: &NumberRef<'_>) -> bool {
         match (self.value, other.value) {
             (Some(a), Some(b)) => a == b,
             (None, None) => self.text == other.text,
@@ -35,6 +58,16 @@ impl Number {
 
 /// The double a JSON number stands for, if the number round-trips through it.
 pub fn round_trip(text: &str) -> Option<f64> {
+    // Fast path: a decimal with at most 15 significant digits and no exponent is
+    // always recovered exactly from its nearest double (DBL_DIG is 15).
+    let digits = text.bytes().filter(u8::is_ascii_digit).count();
+    if digits <= 15 && !text.bytes().any(|b| b == b'e' || b == b'E') {
+        return text.parse().ok();
+    }
+    round_trip_slow(text)
+}
+
+fn round_trip_slow(text: &str) -> Option<f64> {
     let value: f64 = text.parse().ok()?;
     if !value.is_finite() {
         return None;
@@ -114,6 +147,16 @@ mod tests {
     }
 
     #[test]
+    fn fast_path_agrees_with_the_definition() {
+        for text in [
+            "0", "-0", "1", "123456789012345", "0.1", "-122.4194155", "37.8", "0.000000000000001",
+            "999999999999999", "1234567890.12345",
+        ] {
+            assert_eq!(round_trip(text), round_trip_slow(text), "{text}");
+        }
+    }
+
+    #[test]
     fn round_trip_rejects_inexact_or_infinite_numbers() {
         for text in [
             "9007199254740993",
@@ -130,11 +173,12 @@ mod tests {
 
     #[test]
     fn same_as_compares_by_value_or_by_text() {
-        assert!(Number::new("301.8").same_as(&Number::new("3.018e2")));
-        assert!(Number::new("-0.0").same_as(&Number::new("0")));
-        assert!(!Number::new("5").same_as(&Number::new("5.1")));
-        assert!(Number::new("1e400").same_as(&Number::new("1e400")));
-        assert!(!Number::new("1e400").same_as(&Number::new("1E400")));
-        assert!(!Number::new("9007199254740993").same_as(&Number::new("9007199254740992")));
+        let same = |a: &str, b: &str| NumberRef::new(a).same_as(&Number::new(b).as_ref());
+        assert!(same("301.8", "3.018e2"));
+        assert!(same("-0.0", "0"));
+        assert!(!same("5", "5.1"));
+        assert!(same("1e400", "1e400"));
+        assert!(!same("1e400", "1E400"));
+        assert!(!same("9007199254740993", "9007199254740992"));
     }
 }
