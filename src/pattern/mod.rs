@@ -11,6 +11,7 @@
 //! Nothing here knows about rule files, targets or the server.
 
 mod compile;
+pub mod compiled;
 pub mod event;
 mod explain;
 pub mod ip;
@@ -20,6 +21,7 @@ pub mod reference;
 pub mod text;
 
 pub use compile::{PatternError, PatternLimits};
+pub use compiled::CompiledMatcher;
 pub use event::{EventError, EventLimits};
 pub use explain::Explanation;
 pub use reference::ReferenceMatcher;
@@ -66,7 +68,7 @@ impl Pattern {
     }
 }
 
-/// The matcher the rest of the product uses. It is the reference matcher until the
-/// compiled one lands; both keep this API: `new(EventLimits)`, `add(id, Pattern)`,
+/// The matcher the rest of the product uses: the compiled one. It shares its API
+/// with the reference matcher: `new(EventLimits)`, `add(id, Pattern)`,
 /// `remove(&id)`, `matches(&[u8]) -> Result<Vec<id>, EventError>`.
-pub type Matcher<I> = ReferenceMatcher<I>;
+pub type Matcher<I> = compiled::CompiledMatcher<I>;

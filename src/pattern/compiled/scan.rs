@@ -1,0 +1,514 @@
+//! The event scanner: walks event JSON bytes once, validating as it goes, and hands
+//! over the values of fields that some pattern names. Everything else is skipped
+//! without building a tree or allocating.
+//!
+//! Which fields matter is a [`PathTrie`] of path segments (event keys with dots
+//! are split, so `{"a.b": 1}` and `{"a": {"b": 1}}` reach the same node). The
+//! scanner validates the whole document, skipped parts included, so an invalid
+//! event is always an error; the error text itself comes from the reference reader
+//! (`event::read_event`), so both matchers describe bad input the same way.
+
+use std::borrow::Cow;
+
+use rustc_hash::FxHashMap;
+
+/// A node of the field-path trie: its child segments and, when some pattern tests
+/// this exact path, the field id.
+#[derive(Debug, Clone, Default)]
+pub(super) struct PathNode {
+    children: Vec<(Box<[u8]>, u32)>,
+    /// Built when a node has many children.
+    lookup: Option<FxHashMap<Box<[u8]>, u32>>,
+    pub field: Option<u32>,
+}
+
+const HASHED_CHILDREN: usize = 8;
+
+/// The paths patterns name, as a trie of segments. Node 0 is the event's root.
+#[derive(Debug, Clone)]
+pub(super) struct PathTrie {
+    nodes: Vec<PathNode>,
+}
+
+impl Default for PathTrie {
+    fn default() -> Self {
+        PathTrie {
+            nodes: vec![PathNode::default()],
+        }
+    }
+}
+
+impl PathTrie {
+    fn child(&self, node: u32, segment: &[u8]) -> Option<u32> {
+        let n = &self.nodes[node as usize];
+        match &n.lookup {
+            Some(map) => map.get(segment).copied(),
+            None => n
+                .children
+                .iter()
+                .find(|(k, _)| &**k == segment)
+                .map(|&(_, c)| c),
+        }
+    }
+
+    /// The node an event key leads to from `node`, splitting dotted keys.
+    fn follow(&self, node: u32, key: &[u8]) -> Option<u32> {
+        if memchr::memchr(b'.', key).is_none() {
+            return self.child(node, key);
+        }
+        key.split(|&b| b == b'.')
+            .try_fold(node, |n, segment| self.child(n, segment))
+    }
+
+    /// Marks `path` (dotted) as the field `field`, creating nodes as needed.
+    pub fn insert(&mut self, path: &str, field: u32) {
+        let mut node = 0u32;
+        for segment in path.split('.') {
+            node = match self.child(node, segment.as_bytes()) {
+                Some(c) => c,
+                None => {
+                    let c = self.nodes.len() as u32;
+                    self.nodes.push(PathNode::default());
+                    let parent = &mut self.nodes[node as usize];
+                    parent.children.push((segment.as_bytes().into(), c));
+                    if parent.children.len() > HASHED_CHILDREN {
+                        parent.lookup = Some(parent.children.iter().cloned().collect());
+                    }
+                    c
+                }
+            };
+        }
+        self.nodes[node as usize].field = Some(field);
+    }
+
+    /// Forgets the field at `path`. Nodes stay (they are cheap and may be reused);
+    /// a node with no field below it is simply never reported.
+    pub fn remove(&mut self, path: &str) {
+        let node = path
+            .split('.')
+            .try_fold(0u32, |n, segment| self.child(n, segment.as_bytes()));
+        if let Some(node) = node {
+            self.nodes[node as usize].field = None;
+        }
+    }
+
+    fn node(&self, node: u32) -> &PathNode {
+        &self.nodes[node as usize]
+    }
+
+    fn has_children(&self, node: u32) -> bool {
+        !self.nodes[node as usize].children.is_empty()
+    }
+}
+
+/// One scalar value of a named field.
+#[derive(Debug, Clone)]
+pub(super) enum ScanValue<'a> {
+    String(Cow<'a, str>),
+    /// The number's text as written (already checked against the JSON grammar).
+    Number(&'a str),
+    Bool(bool),
+    Null,
+}
+
+/// Something went wrong; the caller asks the reference reader for the message.
+#[derive(Debug)]
+pub(super) struct Invalid;
+
+type Result<T> = std::result::Result<T, Invalid>;
+
+/// Receives the values of named fields: field id, value, and which element of
+/// which array (array id, index) the value sits in.
+pub(super) trait Visitor {
+    fn value(&mut self, field: u32, value: ScanValue<'_>, membership: &[(u32, u32)]);
+}
+
+/// Scans one event. Errors mean "not valid JSON, too deep, or not an object".
+pub(super) fn scan(
+    bytes: &[u8],
+    trie: &PathTrie,
+    max_depth: usize,
+    visitor: &mut impl Visitor,
+) -> Result<()> {
+    let mut scanner = Scanner {
+        bytes,
+        pos: 0,
+        depth: 0,
+        max_depth,
+        next_array: 0,
+        membership: Vec::new(),
+        trie,
+    };
+    scanner.ws();
+    if scanner.peek() != Some(b'{') {
+        return Err(Invalid);
+    }
+    scanner.object(Some(0), visitor)?;
+    scanner.ws();
+    if scanner.pos != bytes.len() {
+        return Err(Invalid);
+    }
+    Ok(())
+}
+
+struct Scanner<'a, 't> {
+    bytes: &'a [u8],
+    pos: usize,
+    depth: usize,
+    max_depth: usize,
+    next_array: u32,
+    membership: Vec<(u32, u32)>,
+    trie: &'t PathTrie,
+}
+
+impl<'a> Scanner<'a, '_> {
+    #[inline]
+    fn peek(&self) -> Option<u8> {
+        self.bytes.get(self.pos).copied()
+    }
+
+    #[inline]
+    fn ws(&mut self) {
+        while let Some(b' ' | b'\n' | b'\r' | b'\t') = self.bytes.get(self.pos) {
+            self.pos += 1;
+        }
+    }
+
+    #[inline]
+    fn expect(&mut self, byte: u8) -> Result<()> {
+        if self.peek() == Some(byte) {
+            self.pos += 1;
+            Ok(())
+        } else {
+            Err(Invalid)
+        }
+    }
+
+    fn enter(&mut self) -> Result<()> {
+        self.depth += 1;
+        if self.depth > self.max_depth {
+            return Err(Invalid);
+        }
+        Ok(())
+    }
+
+    /// An object at `node` (`None`: nothing below is named, so just validate).
+    fn object(&mut self, node: Option<u32>, visitor: &mut impl Visitor) -> Result<()> {
+        self.enter()?;
+        self.pos += 1; // '{'
+        self.ws();
+        if self.peek() == Some(b'}') {
+            self.pos += 1;
+            self.depth -= 1;
+            return Ok(());
+        }
+        loop {
+            self.ws();
+            if self.peek() != Some(b'"') {
+                return Err(Invalid);
+            }
+            let (start, end, escaped) = self.string()?;
+            let child = match node {
+                None => None,
+                Some(n) if escaped => {
+                    let key = self.unescape(start, end)?;
+                    self.trie.follow(n, key.as_bytes())
+                }
+                Some(n) => self.trie.follow(n, &self.bytes[start..end]),
+            };
+            self.ws();
+            self.expect(b':')?;
+            self.ws();
+            self.value(child, visitor)?;
+            self.ws();
+            match self.peek() {
+                Some(b',') => self.pos += 1,
+                Some(b'}') => {
+                    self.pos += 1;
+                    self.depth -= 1;
+                    return Ok(());
+                }
+                _ => return Err(Invalid),
+            }
+        }
+    }
+
+    fn array(&mut self, node: Option<u32>, visitor: &mut impl Visitor) -> Result<()> {
+        self.enter()?;
+        self.pos += 1; // '['
+        self.ws();
+        if self.peek() == Some(b']') {
+            self.pos += 1;
+            self.depth -= 1;
+            return Ok(());
+        }
+        let id = self.next_array;
+        self.next_array += 1;
+        let mut index = 0u32;
+        loop {
+            self.ws();
+            if node.is_some() {
+                self.membership.push((id, index));
+                self.value(node, visitor)?;
+                self.membership.pop();
+            } else {
+                self.value(None, visitor)?;
+            }
+            index += 1;
+            self.ws();
+            match self.peek() {
+                Some(b',') => self.pos += 1,
+                Some(b']') => {
+                    self.pos += 1;
+                    self.depth -= 1;
+                    return Ok(());
+                }
+                _ => return Err(Invalid),
+            }
+        }
+    }
+
+    /// One value at `node`; reports it when the node is a named field.
+    fn value(&mut self, node: Option<u32>, visitor: &mut impl Visitor) -> Result<()> {
+        let field = node.and_then(|n| self.trie.node(n).field);
+        match self.peek() {
+            Some(b'{') => {
+                let inner = node.filter(|&n| self.trie.has_children(n));
+                self.object(inner, visitor)
+            }
+            Some(b'[') => self.array(node, visitor),
+            Some(b'"') => {
+                let (start, end, escaped) = self.string()?;
+                if let Some(f) = field {
+                    let text = if escaped {
+                        Cow::Owned(self.unescape(start, end)?)
+                    } else {
+                        // Checked to be UTF-8 by `string`.
+                        Cow::Borrowed(
+                            std::str::from_utf8(&self.bytes[start..end]).map_err(|_| Invalid)?,
+                        )
+                    };
+                    visitor.value(f, ScanValue::String(text), &self.membership);
+                }
+                Ok(())
+            }
+            Some(b'-' | b'0'..=b'9') => {
+                let start = self.pos;
+                self.number()?;
+                if let Some(f) = field {
+                    // ASCII by the grammar.
+                    let text =
+                        std::str::from_utf8(&self.bytes[start..self.pos]).map_err(|_| Invalid)?;
+                    visitor.value(f, ScanValue::Number(text), &self.membership);
+                }
+                Ok(())
+            }
+            Some(b't') => self.literal(b"true", field, ScanValue::Bool(true), visitor),
+            Some(b'f') => self.literal(b"false", field, ScanValue::Bool(false), visitor),
+            Some(b'n') => self.literal(b"null", field, ScanValue::Null, visitor),
+            _ => Err(Invalid),
+        }
+    }
+
+    fn literal(
+        &mut self,
+        word: &[u8],
+        field: Option<u32>,
+        value: ScanValue<'_>,
+        visitor: &mut impl Visitor,
+    ) -> Result<()> {
+        if !self.bytes[self.pos..].starts_with(word) {
+            return Err(Invalid);
+        }
+        self.pos += word.len();
+        if let Some(f) = field {
+            visitor.value(f, value, &self.membership);
+        }
+        Ok(())
+    }
+
+    fn digits(&mut self) -> usize {
+        let start = self.pos;
+        while self.bytes.get(self.pos).is_some_and(u8::is_ascii_digit) {
+            self.pos += 1;
+        }
+        self.pos - start
+    }
+
+    fn number(&mut self) -> Result<()> {
+        if self.peek() == Some(b'-') {
+            self.pos += 1;
+        }
+        match self.peek() {
+            Some(b'0') => self.pos += 1,
+            Some(b'1'..=b'9') => {
+                self.digits();
+            }
+            _ => return Err(Invalid),
+        }
+        if self.peek() == Some(b'.') {
+            self.pos += 1;
+            if self.digits() == 0 {
+                return Err(Invalid);
+            }
+        }
+        if let Some(b'e' | b'E') = self.peek() {
+            self.pos += 1;
+            if let Some(b'+' | b'-') = self.peek() {
+                self.pos += 1;
+            }
+            if self.digits() == 0 {
+                return Err(Invalid);
+            }
+        }
+        Ok(())
+    }
+
+    /// Validates a string at `pos` (the opening quote); returns the byte range of
+    /// its raw content and whether it holds escapes.
+    fn string(&mut self) -> Result<(usize, usize, bool)> {
+        let start = self.pos + 1;
+        let mut i = start;
+        let mut escaped = false;
+        let mut non_ascii = false;
+        loop {
+            let Some(offset) = memchr::memchr2(b'"', b'\\', &self.bytes[i..]) else {
+                return Err(Invalid);
+            };
+            let run = &self.bytes[i..i + offset];
+            // Control characters must be escaped; non-ASCII must be UTF-8. Folding
+            // without early exit lets the compiler vectorise the check.
+            let (control, high) = run.iter().fold((false, false), |(c, h), &b| {
+                (c | (b < 0x20), h | (b >= 0x80))
+            });
+            if control {
+                return Err(Invalid);
+            }
+            non_ascii |= high;
+            i += offset;
+            if self.bytes[i] == b'"' {
+                break;
+            }
+            escaped = true;
+            i = self.escape(i)?;
+        }
+        if non_ascii && std::str::from_utf8(&self.bytes[start..i]).is_err() {
+            return Err(Invalid);
+        }
+        self.pos = i + 1;
+        Ok((start, i, escaped))
+    }
+
+    /// Validates the escape at `i` (a backslash); returns the index after it.
+    fn escape(&self, i: usize) -> Result<usize> {
+        match self.bytes.get(i + 1) {
+            Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => Ok(i + 2),
+            Some(b'u') => {
+                let unit = self.hex4(i + 2)?;
+                if (0xDC00..0xE000).contains(&unit) {
+                    return Err(Invalid); // a low surrogate on its own
+                }
+                if (0xD800..0xDC00).contains(&unit) {
+                    if self.bytes.get(i + 6..i + 8) != Some(b"\\u") {
+                        return Err(Invalid);
+                    }
+                    let low = self.hex4(i + 8)?;
+                    if !(0xDC00..0xE000).contains(&low) {
+                        return Err(Invalid);
+                    }
+                    return Ok(i + 12);
+                }
+                Ok(i + 6)
+            }
+            _ => Err(Invalid),
+        }
+    }
+
+    fn hex4(&self, at: usize) -> Result<u32> {
+        let digits = self.bytes.get(at..at + 4).ok_or(Invalid)?;
+        digits.iter().try_fold(0u32, |acc, &b| {
+            let d = (b as char).to_digit(16).ok_or(Invalid)?;
+            Ok(acc * 16 + d)
+        })
+    }
+
+    /// Decodes a string that holds escapes (rare: keys and values are usually plain).
+    fn unescape(&self, start: usize, end: usize) -> Result<String> {
+        let quoted = std::str::from_utf8(&self.bytes[start - 1..end + 1]).map_err(|_| Invalid)?;
+        match crate::json::parse(quoted, 1).map(|j| j.value) {
+            Ok(crate::json::JsonValue::String(s)) => Ok(s),
+            _ => Err(Invalid),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Default)]
+    struct Collect(Vec<String>);
+
+    impl Visitor for Collect {
+        fn value(&mut self, field: u32, value: ScanValue<'_>, membership: &[(u32, u32)]) {
+            self.0.push(format!("{field}={value:?}@{membership:?}"));
+        }
+    }
+
+    fn trie(paths: &[&str]) -> PathTrie {
+        let mut t = PathTrie::default();
+        for (i, p) in paths.iter().enumerate() {
+            t.insert(p, i as u32);
+        }
+        t
+    }
+
+    fn run(paths: &[&str], event: &str) -> std::result::Result<Vec<String>, Invalid> {
+        let mut c = Collect::default();
+        scan(event.as_bytes(), &trie(paths), 64, &mut c).map(|_| c.0)
+    }
+
+    #[test]
+    fn reports_named_fields_only_with_array_positions() {
+        let got = run(
+            &["a.b", "c"],
+            r#"{"x": [1, {"y": "z"}], "a": [{"b": "q\"r"}, {"b": 2}], "c": null, "a.b": true}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            got,
+            [
+                r#"0=String("q\"r")@[(1, 0)]"#,
+                r#"0=Number("2")@[(1, 1)]"#,
+                "1=Null@[]",
+                "0=Bool(true)@[]",
+            ]
+        );
+    }
+
+    #[test]
+    fn rejects_invalid_json_anywhere_even_in_skipped_parts() {
+        for bad in [
+            r#"{"skip": [1, 2,]}"#,
+            r#"{"skip": tru}"#,
+            r#"{"skip": 01}"#,
+            r#"{"skip": "a\qb"}"#,
+            r#"{"skip": "\ud800"}"#,
+            "{\"skip\": \"a\tb\"}",
+            r#"{"skip": {"a" 1}}"#,
+            r#"{"a": 1} x"#,
+            r#"[1]"#,
+            r#"{"a": 1"#,
+        ] {
+            assert!(run(&["a"], bad).is_err(), "{bad}");
+        }
+        let invalid_utf8 = b"{\"skip\": \"\xff\"}";
+        assert!(scan(invalid_utf8, &trie(&["a"]), 64, &mut Collect::default()).is_err());
+    }
+
+    #[test]
+    fn depth_is_limited_in_skipped_parts_too() {
+        let deep = format!("{{\"skip\": {}{}}}", "[".repeat(70), "]".repeat(70));
+        assert!(run(&["a"], &deep).is_err());
+    }
+}

@@ -1,0 +1,252 @@
+//! Per-event scratch space and the check of one sub-pattern against it.
+//!
+//! While the scanner runs, every value of a named field becomes a *leaf* (with the
+//! array elements it sits in) and every predicate it satisfies records a *hit*.
+//! Arrays are stamped with the event's epoch instead of being cleared, so an event
+//! costs what it touches. A sub-pattern holds when each clause has a hit (or may
+//! hold by absence) and the chosen values are array-consistent; the common case
+//! (no arrays involved) is decided without search.
+
+use std::cell::RefCell;
+
+use super::Clause;
+
+const NONE: u32 = u32::MAX;
+
+#[derive(Debug, Clone, Copy)]
+struct Leaf {
+    membership_start: u32,
+    membership_len: u32,
+    next_in_field: u32,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Hit {
+    leaf: u32,
+    next: u32,
+}
+
+/// Reusable per-thread working memory for matching.
+#[derive(Debug, Default)]
+pub struct Scratch {
+    epoch: u32,
+    pred_stamp: Vec<u32>,
+    pred_head: Vec<u32>,
+    /// Predicates hit by the current event, each once.
+    pub(super) hit_preds: Vec<u32>,
+    hits: Vec<Hit>,
+    field_stamp: Vec<u32>,
+    field_head: Vec<u32>,
+    leaves: Vec<Leaf>,
+    membership: Vec<(u32, u32)>,
+    sub_stamp: Vec<u32>,
+    pattern_stamp: Vec<u32>,
+    chosen: Vec<u32>,
+}
+
+thread_local! {
+    static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
+}
+
+/// Runs `f` with this thread's scratch space.
+pub(super) fn with_scratch<T>(f: impl FnOnce(&mut Scratch) -> T) -> T {
+    SCRATCH.with(|s| f(&mut s.borrow_mut()))
+}
+
+fn fit(stamps: &mut Vec<u32>, len: usize) {
+    if stamps.len() < len {
+        stamps.resize(len, 0);
+    }
+}
+
+impl Scratch {
+    /// Starts a new event for a matcher with these table sizes.
+    pub(super) fn begin(&mut self, preds: usize, fields: usize, subs: usize, patterns: usize) {
+        self.epoch = self.epoch.wrapping_add(1);
+        if self.epoch == 0 {
+            // Stamps from 2^32 events ago would look current: start afresh.
+            for stamps in [
+                &mut self.pred_stamp,
+                &mut self.field_stamp,
+                &mut self.sub_stamp,
+                &mut self.pattern_stamp,
+            ] {
+                stamps.iter_mut().for_each(|s| *s = 0);
+            }
+            self.epoch = 1;
+        }
+        fit(&mut self.pred_stamp, preds);
+        fit(&mut self.pred_head, preds);
+        fit(&mut self.field_stamp, fields);
+        fit(&mut self.field_head, fields);
+        fit(&mut self.sub_stamp, subs);
+        fit(&mut self.pattern_stamp, patterns);
+        self.hit_preds.clear();
+        self.hits.clear();
+        self.leaves.clear();
+        self.membership.clear();
+    }
+
+    /// Records one value of a named field; returns its leaf index.
+    #[inline]
+    pub(super) fn add_leaf(&mut self, field: u32, membership: &[(u32, u32)]) -> u32 {
+        let f = field as usize;
+        if self.field_stamp[f] != self.epoch {
+            self.field_stamp[f] = self.epoch;
+            self.field_head[f] = NONE;
+        }
+        let leaf = self.leaves.len() as u32;
+        self.leaves.push(Leaf {
+            membership_start: self.membership.len() as u32,
+            membership_len: membership.len() as u32,
+            next_in_field: self.field_head[f],
+        });
+        self.membership.extend_from_slice(membership);
+        self.field_head[f] = leaf;
+        leaf
+    }
+
+    /// Records that `leaf` satisfies `pred`.
+    #[inline]
+    pub(super) fn hit(&mut self, pred: u32, leaf: u32) {
+        let p = pred as usize;
+        if self.pred_stamp[p] != self.epoch {
+            self.pred_stamp[p] = self.epoch;
+            self.pred_head[p] = NONE;
+            self.hit_preds.push(pred);
+        }
+        let head = self.pred_head[p];
+        if head != NONE && self.hits[head as usize].leaf == leaf {
+            return; // the same value satisfied another test of the same predicate
+        }
+        self.pred_head[p] = self.hits.len() as u32;
+        self.hits.push(Hit { leaf, next: head });
+    }
+
+    pub(super) fn first_visit_of_sub(&mut self, sub: u32) -> bool {
+        let stamp = &mut self.sub_stamp[sub as usize];
+        let first = *stamp != self.epoch;
+        *stamp = self.epoch;
+        first
+    }
+
+    pub(super) fn pattern_done(&self, pattern: u32) -> bool {
+        self.pattern_stamp[pattern as usize] == self.epoch
+    }
+
+    pub(super) fn mark_pattern_done(&mut self, pattern: u32) {
+        self.pattern_stamp[pattern as usize] = self.epoch;
+    }
+
+    fn pred_hit(&self, pred: u32) -> bool {
+        self.pred_stamp[pred as usize] == self.epoch
+    }
+
+    fn field_seen(&self, field: u32) -> bool {
+        self.field_stamp[field as usize] == self.epoch
+    }
+
+    fn hit_leaves(&self, pred: u32) -> impl Iterator<Item = u32> + '_ {
+        let mut at = if self.pred_hit(pred) {
+            self.pred_head[pred as usize]
+        } else {
+            NONE
+        };
+        std::iter::from_fn(move || {
+            (at != NONE).then(|| {
+                let hit = self.hits[at as usize];
+                at = hit.next;
+                hit.leaf
+            })
+        })
+    }
+
+    fn field_leaves(&self, field: u32) -> impl Iterator<Item = u32> + '_ {
+        let mut at = if self.field_seen(field) {
+            self.field_head[field as usize]
+        } else {
+            NONE
+        };
+        std::iter::from_fn(move || {
+            (at != NONE).then(|| {
+                let leaf = at;
+                at = self.leaves[at as usize].next_in_field;
+                leaf
+            })
+        })
+    }
+
+    fn membership_of(&self, leaf: u32) -> &[(u32, u32)] {
+        let l = self.leaves[leaf as usize];
+        let start = l.membership_start as usize;
+        &self.membership[start..start + l.membership_len as usize]
+    }
+
+    fn in_array(&self, leaf: u32) -> bool {
+        self.leaves[leaf as usize].membership_len > 0
+    }
+
+    /// Whether two values can come from the same element of every array they share.
+    fn consistent(&self, a: u32, b: u32) -> bool {
+        let (ma, mb) = (self.membership_of(a), self.membership_of(b));
+        ma.iter()
+            .all(|(array, index)| mb.iter().all(|(x, i)| x != array || i == index))
+    }
+
+    fn consistent_with_chosen(&self, leaf: u32, chosen: &[u32]) -> bool {
+        chosen.iter().all(|&c| self.consistent(c, leaf))
+    }
+}
+
+/// Whether a sub-pattern's clauses hold for the current event.
+pub(super) fn holds(clauses: &[Clause], scratch: &mut Scratch) -> bool {
+    let mut needs_search = false;
+    for c in clauses {
+        if scratch.pred_hit(c.pred) {
+            // A value outside every array is consistent with any other choice.
+            if !scratch.hit_leaves(c.pred).any(|l| !scratch.in_array(l)) {
+                needs_search = true;
+            }
+        } else if c.absent_ok {
+            if scratch.field_seen(c.field) {
+                if scratch.field_leaves(c.field).any(|l| !scratch.in_array(l)) {
+                    return false; // a value outside arrays is always present
+                }
+                needs_search = true;
+            }
+        } else {
+            return false;
+        }
+    }
+    if !needs_search {
+        return true;
+    }
+    let mut chosen = std::mem::take(&mut scratch.chosen);
+    chosen.clear();
+    let ok = choose(clauses, scratch, &mut chosen);
+    scratch.chosen = chosen;
+    ok
+}
+
+/// Backtracking over array-consistent choices, clause by clause in path order, as
+/// the reference matcher (and event-ruler) does.
+fn choose(clauses: &[Clause], scratch: &Scratch, chosen: &mut Vec<u32>) -> bool {
+    let Some((c, rest)) = clauses.split_first() else {
+        return true;
+    };
+    for leaf in scratch.hit_leaves(c.pred) {
+        if scratch.consistent_with_chosen(leaf, chosen) {
+            chosen.push(leaf);
+            let ok = choose(rest, scratch, chosen);
+            chosen.pop();
+            if ok {
+                return true;
+            }
+        }
+    }
+    c.absent_ok
+        && !scratch
+            .field_leaves(c.field)
+            .any(|l| scratch.consistent_with_chosen(l, chosen))
+        && choose(rest, scratch, chosen)
+}

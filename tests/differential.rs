@@ -1,0 +1,102 @@
+//! The compiled matcher against the reference matcher: random patterns and events
+//! must give identical results, including after removals, and the compiled
+//! matcher must agree with every public EventBridge conformance case while holding
+//! all of their patterns at once.
+
+mod common;
+
+use common::{event_object, pattern};
+use proptest::prelude::*;
+use switchyard::json::{JsonValue, parse};
+use switchyard::pattern::{CompiledMatcher, Pattern, ReferenceMatcher};
+
+fn sorted<T: Ord>(mut v: Vec<T>) -> Vec<T> {
+    v.sort();
+    v
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(1024))]
+
+    #[test]
+    fn compiled_equals_reference(
+        patterns in prop::collection::vec(pattern(3, true), 1..12),
+        events in prop::collection::vec(event_object(4), 1..6),
+        removed in prop::collection::vec(any::<prop::sample::Index>(), 0..4),
+    ) {
+        let mut reference = ReferenceMatcher::default();
+        let mut compiled = CompiledMatcher::default();
+        for (i, p) in patterns.iter().enumerate() {
+            let p = Pattern::parse(&p.to_string()).unwrap();
+            // Some ids hold two patterns.
+            reference.add(i % 9, p.clone());
+            compiled.add(i % 9, p);
+        }
+        for r in &removed {
+            let id = r.index(9);
+            prop_assert_eq!(reference.remove(&id), compiled.remove(&id));
+        }
+        for e in &events {
+            let bytes = e.to_string();
+            let want = sorted(reference.matches(bytes.as_bytes()).unwrap());
+            let got = sorted(compiled.matches(bytes.as_bytes()).unwrap());
+            prop_assert_eq!(got, want, "event {}", bytes);
+        }
+    }
+
+    /// Malformed events are errors for both, with the same message.
+    #[test]
+    fn invalid_events_fail_the_same_way(e in event_object(3), cut in any::<prop::sample::Index>()) {
+        let text = e.to_string();
+        let broken = &text.as_bytes()[..cut.index(text.len())];
+        let mut reference = ReferenceMatcher::default();
+        let mut compiled = CompiledMatcher::default();
+        let p = Pattern::parse(r#"{"a": [{"exists": true}]}"#).unwrap();
+        reference.add(0, p.clone());
+        compiled.add(0, p);
+        let want = reference.matches(broken).map_err(|e| e.to_string());
+        let got = compiled.matches(broken).map_err(|e| e.to_string());
+        prop_assert_eq!(got, want);
+    }
+}
+
+#[test]
+fn compiled_matcher_agrees_with_every_conformance_case_at_once() {
+    let cases = include_str!("data/eb-conformance-public.jsonl");
+    let mut compiled = CompiledMatcher::default();
+    let mut expected = Vec::new();
+    for (i, line) in cases.lines().enumerate() {
+        let doc = parse(line, 256).unwrap();
+        let JsonValue::Object(members) = &doc.value else {
+            panic!()
+        };
+        let get = |k: &str| &members.iter().find(|m| m.key == k).unwrap().value;
+        let JsonValue::String(expect) = &get("expect").value else {
+            panic!()
+        };
+        let JsonValue::String(id) = &get("id").value else {
+            panic!()
+        };
+        match Pattern::from_json(get("pattern"), &Default::default()) {
+            Ok(p) => {
+                assert_ne!(expect, "invalid", "{id} should be rejected");
+                compiled.add(i, p);
+                expected.push((i, id.clone(), get("event").to_string(), expect == "match"));
+            }
+            Err(e) => assert_eq!(expect, "invalid", "{id}: {e}"),
+        }
+    }
+    let mut wrong = Vec::new();
+    for (i, id, event, should_match) in &expected {
+        let hits = compiled.matches(event.as_bytes()).unwrap();
+        if hits.contains(i) != *should_match {
+            wrong.push(format!("{id}: expected match={should_match}"));
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "{} disagreements:\n{}",
+        wrong.len(),
+        wrong.join("\n")
+    );
+}
