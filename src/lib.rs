@@ -4,6 +4,7 @@
 //! matchers) behind boundaries a server can wrap; the `switchyard` binary is a thin
 //! command-line front end over it.
 
+pub mod bench;
 pub mod cli;
 pub mod json;
 pub mod pattern;

@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod bench;
 mod input;
 mod test_pattern;
 
@@ -25,6 +26,9 @@ enum Command {
     /// Test an EventBridge event pattern against an event (exit 0 match, 1 no match,
     /// 2 invalid pattern or event), or run a batch of cases.
     TestPattern(test_pattern::Args),
+    /// Measure the matcher, or generate benchmark data.
+    #[command(subcommand)]
+    Bench(bench::Command),
 }
 
 /// Parses the command line and runs the chosen subcommand.
@@ -32,5 +36,6 @@ pub fn run() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::TestPattern(args) => test_pattern::run(&args),
+        Command::Bench(command) => bench::run(&command),
     }
 }

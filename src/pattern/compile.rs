@@ -9,7 +9,7 @@
 
 use std::fmt;
 
-use super::ip::Cidr;
+use super::ip::{Cidr, parse_ip};
 use super::model::{AnyOf, AnythingBut, Bound, Conjunction, FieldTest, Literal, Range, ValueTest};
 use super::number::{self, Number};
 use super::text::{CaseInsensitive, Wildcard};
@@ -411,7 +411,10 @@ impl Compiler<'_> {
 /// One entry of a field's values array.
 fn value_test(item: &Json, location: &str) -> Result<ValueTest, PatternError> {
     Ok(match &item.value {
-        JsonValue::String(s) => ValueTest::Exact(Literal::String(s.clone())),
+        JsonValue::String(s) => ValueTest::Exact(match parse_ip(s) {
+            Some(ip) => Literal::Address(ip),
+            None => Literal::String(s.clone()),
+        }),
         JsonValue::Number(n) => ValueTest::Exact(Literal::Number(Number::new(n))),
         JsonValue::Bool(b) => ValueTest::Exact(Literal::Bool(*b)),
         JsonValue::Null => ValueTest::Exact(Literal::Null),

@@ -7,6 +7,8 @@
 //! events, array consistency and whole-pattern matching live in `reference` (and,
 //! later, in the compiled matcher).
 
+use std::net::IpAddr;
+
 use super::ip::Cidr;
 use super::number::{Number, NumberRef};
 use super::text::{CaseInsensitive, Wildcard};
@@ -75,6 +77,11 @@ pub enum ValueTest {
 #[derive(Debug, Clone)]
 pub enum Literal {
     String(String),
+    /// An exact string that is an IP address: it matches event strings that are
+    /// the same address in any spelling (`"::1"`, `"0:0:0:0:0:0:0:1"`), as on
+    /// EventBridge. Only plain exact values get this; `anything-but` lists compare
+    /// text.
+    Address(IpAddr),
     Number(Number),
     Bool(bool),
     Null,
@@ -136,20 +143,13 @@ pub enum Scalar<'a> {
 impl Literal {
     fn equals(&self, value: &Scalar<'_>) -> bool {
         match (self, value) {
-            (Literal::String(p), Scalar::String(e)) => p == e || ip_equal(p, e),
+            (Literal::String(p), Scalar::String(e)) => p == e,
+            (Literal::Address(p), Scalar::String(e)) => super::ip::parse_ip(e) == Some(*p),
             (Literal::Number(p), Scalar::Number(e)) => e.same_as(&p.as_ref()),
             (Literal::Bool(p), Scalar::Bool(e)) => p == e,
             (Literal::Null, Scalar::Null) => true,
             _ => false,
         }
-    }
-}
-
-/// Exact strings that are both IP addresses compare as addresses.
-fn ip_equal(pattern: &str, event: &str) -> bool {
-    match (super::ip::parse_ip(pattern), super::ip::parse_ip(event)) {
-        (Some(p), Some(e)) => p == e,
-        _ => false,
     }
 }
 

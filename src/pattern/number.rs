@@ -72,18 +72,29 @@ fn round_trip_slow(text: &str) -> Option<f64> {
     if !value.is_finite() {
         return None;
     }
-    // Rust prints the shortest text that reads back as the same double.
-    let shortest = format!("{value:e}");
-    (Decimal::parse(text)? == Decimal::parse(&shortest)?).then_some(value)
+    // Rust prints the shortest text that reads back as the same double; a stack
+    // buffer keeps this free of allocation on the matching hot path.
+    let mut buffer = [0u8; 40];
+    let mut cursor = std::io::Cursor::new(&mut buffer[..]);
+    std::io::Write::write_fmt(&mut cursor, format_args!("{value:e}")).ok()?;
+    let written = cursor.position() as usize;
+    let shortest = std::str::from_utf8(&buffer[..written]).ok()?;
+    (Decimal::parse(text)? == Decimal::parse(shortest)?).then_some(value)
 }
+
+/// Most significant digits the shortest text of a double can have.
+const MAX_DIGITS: usize = 17;
 
 /// A decimal value in a canonical form: sign, significant digits without leading or
 /// trailing zeros, and the power of ten of the last digit. Zero has no digits and
-/// no sign, so `-0.0` and `0` are equal.
+/// no sign, so `-0.0` and `0` are equal. Values with more significant digits than
+/// any double's shortest text are not represented (`parse` gives `None`), which
+/// is all the round-trip check needs.
 #[derive(Debug, PartialEq, Eq)]
 struct Decimal {
     negative: bool,
-    digits: String,
+    digits: [u8; MAX_DIGITS],
+    len: usize,
     exponent: i64,
 }
 
@@ -98,23 +109,35 @@ impl Decimal {
             None => (rest, 0),
         };
         let (int_part, frac_part) = mantissa.split_once('.').unwrap_or((mantissa, ""));
-        let all: String = int_part.chars().chain(frac_part.chars()).collect();
-        let exponent = exp.checked_sub(frac_part.len() as i64)?;
-        let trimmed_start = all.trim_start_matches('0');
-        let digits = trimmed_start.trim_end_matches('0');
-        if digits.is_empty() {
-            return Some(Decimal {
-                negative: false,
-                digits: String::new(),
-                exponent: 0,
-            });
-        }
-        let trailing = (trimmed_start.len() - digits.len()) as i64;
-        Some(Decimal {
+        let all = int_part.bytes().chain(frac_part.bytes());
+        let mut decimal = Decimal {
             negative,
-            digits: digits.to_string(),
-            exponent: exponent.checked_add(trailing)?,
-        })
+            digits: [0; MAX_DIGITS],
+            len: 0,
+            exponent: exp.checked_sub(frac_part.len() as i64)?,
+        };
+        // Significant digits, with a count of zeros not yet known to be trailing.
+        let mut pending_zeros = 0usize;
+        for d in all.skip_while(|&d| d == b'0') {
+            if d == b'0' {
+                pending_zeros += 1;
+                continue;
+            }
+            if decimal.len + pending_zeros + 1 > MAX_DIGITS {
+                return None;
+            }
+            decimal.len += pending_zeros; // zeros inside the number are digits
+            pending_zeros = 0;
+            decimal.digits[decimal.len] = d;
+            decimal.len += 1;
+        }
+        if decimal.len == 0 {
+            decimal.negative = false;
+            decimal.exponent = 0;
+            return Some(decimal);
+        }
+        decimal.exponent = decimal.exponent.checked_add(pending_zeros as i64)?;
+        Some(decimal)
     }
 }
 

@@ -136,10 +136,8 @@ enum Slot<'t> {
 
 fn slot(test: &ValueTest) -> Slot<'_> {
     match test {
-        ValueTest::Exact(Literal::String(s)) => match parse_ip(s) {
-            Some(ip) => Slot::Address(ip),
-            None => Slot::String(s),
-        },
+        ValueTest::Exact(Literal::String(s)) => Slot::String(s),
+        ValueTest::Exact(Literal::Address(ip)) => Slot::Address(*ip),
         ValueTest::Exact(Literal::Number(n)) => match n.value {
             Some(x) => Slot::Number(number_key(x)),
             None => Slot::NumberText(&n.text),

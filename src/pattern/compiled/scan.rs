@@ -52,9 +52,12 @@ impl PathTrie {
     }
 
     /// The node an event key leads to from `node`, splitting dotted keys.
+    #[inline]
     fn follow(&self, node: u32, key: &[u8]) -> Option<u32> {
-        if memchr::memchr(b'.', key).is_none() {
-            return self.child(node, key);
+        // Segments never hold dots, so a dotted key can only miss as a whole.
+        let found = self.child(node, key);
+        if found.is_some() || !key.contains(&b'.') {
+            return found;
         }
         key.split(|&b| b == b'.')
             .try_fold(node, |n, segment| self.child(n, segment))
@@ -194,6 +197,9 @@ impl<'a> Scanner<'a, '_> {
 
     /// An object at `node` (`None`: nothing below is named, so just validate).
     fn object(&mut self, node: Option<u32>, visitor: &mut impl Visitor) -> Result<()> {
+        let Some(node) = node else {
+            return self.skip_object();
+        };
         self.enter()?;
         self.pos += 1; // '{'
         self.ws();
@@ -208,13 +214,11 @@ impl<'a> Scanner<'a, '_> {
                 return Err(Invalid);
             }
             let (start, end, escaped) = self.string()?;
-            let child = match node {
-                None => None,
-                Some(n) if escaped => {
-                    let key = self.unescape(start, end)?;
-                    self.trie.follow(n, key.as_bytes())
-                }
-                Some(n) => self.trie.follow(n, &self.bytes[start..end]),
+            let child = if escaped {
+                let key = self.unescape(start, end)?;
+                self.trie.follow(node, key.as_bytes())
+            } else {
+                self.trie.follow(node, &self.bytes[start..end])
             };
             self.ws();
             self.expect(b':')?;
@@ -233,7 +237,8 @@ impl<'a> Scanner<'a, '_> {
         }
     }
 
-    fn array(&mut self, node: Option<u32>, visitor: &mut impl Visitor) -> Result<()> {
+    /// An array at a named node: each element is reported with its position.
+    fn array(&mut self, node: u32, visitor: &mut impl Visitor) -> Result<()> {
         self.enter()?;
         self.pos += 1; // '['
         self.ws();
@@ -247,13 +252,9 @@ impl<'a> Scanner<'a, '_> {
         let mut index = 0u32;
         loop {
             self.ws();
-            if node.is_some() {
-                self.membership.push((id, index));
-                self.value(node, visitor)?;
-                self.membership.pop();
-            } else {
-                self.value(None, visitor)?;
-            }
+            self.membership.push((id, index));
+            self.named_value(node, visitor)?;
+            self.membership.pop();
             index += 1;
             self.ws();
             match self.peek() {
@@ -269,13 +270,19 @@ impl<'a> Scanner<'a, '_> {
     }
 
     /// One value at `node`; reports it when the node is a named field.
+    #[inline]
     fn value(&mut self, node: Option<u32>, visitor: &mut impl Visitor) -> Result<()> {
-        let field = node.and_then(|n| self.trie.node(n).field);
+        match node {
+            None => self.skip_value(),
+            Some(n) => self.named_value(n, visitor),
+        }
+    }
+
+    fn named_value(&mut self, node: u32, visitor: &mut impl Visitor) -> Result<()> {
+        let field = self.trie.node(node).field;
         match self.peek() {
-            Some(b'{') => {
-                let inner = node.filter(|&n| self.trie.has_children(n));
-                self.object(inner, visitor)
-            }
+            Some(b'{') if self.trie.has_children(node) => self.object(Some(node), visitor),
+            Some(b'{') => self.skip_object(),
             Some(b'[') => self.array(node, visitor),
             Some(b'"') => {
                 let (start, end, escaped) = self.string()?;
@@ -327,12 +334,102 @@ impl<'a> Scanner<'a, '_> {
         Ok(())
     }
 
-    fn digits(&mut self) -> usize {
-        let start = self.pos;
-        while self.bytes.get(self.pos).is_some_and(u8::is_ascii_digit) {
-            self.pos += 1;
+    /// Validates one value that no pattern looks into.
+    fn skip_value(&mut self) -> Result<()> {
+        match self.peek() {
+            Some(b'"') => self.string().map(|_| ()),
+            Some(b'-' | b'0'..=b'9') => self.number(),
+            Some(b'{') => self.skip_object(),
+            Some(b'[') => self.skip_array(),
+            Some(b't') => self.skip_literal(b"true"),
+            Some(b'f') => self.skip_literal(b"false"),
+            Some(b'n') => self.skip_literal(b"null"),
+            _ => Err(Invalid),
         }
-        self.pos - start
+    }
+
+    fn skip_literal(&mut self, word: &[u8]) -> Result<()> {
+        if !self.bytes[self.pos..].starts_with(word) {
+            return Err(Invalid);
+        }
+        self.pos += word.len();
+        Ok(())
+    }
+
+    fn skip_object(&mut self) -> Result<()> {
+        self.enter()?;
+        self.pos += 1; // '{'
+        self.ws();
+        if self.peek() == Some(b'}') {
+            self.pos += 1;
+            self.depth -= 1;
+            return Ok(());
+        }
+        loop {
+            self.ws();
+            if self.peek() != Some(b'"') {
+                return Err(Invalid);
+            }
+            self.string()?;
+            self.ws();
+            self.expect(b':')?;
+            self.ws();
+            self.skip_value()?;
+            self.ws();
+            match self.peek() {
+                Some(b',') => self.pos += 1,
+                Some(b'}') => {
+                    self.pos += 1;
+                    self.depth -= 1;
+                    return Ok(());
+                }
+                _ => return Err(Invalid),
+            }
+        }
+    }
+
+    fn skip_array(&mut self) -> Result<()> {
+        self.enter()?;
+        self.pos += 1; // '['
+        self.ws();
+        if self.peek() == Some(b']') {
+            self.pos += 1;
+            self.depth -= 1;
+            return Ok(());
+        }
+        loop {
+            self.ws();
+            self.skip_value()?;
+            self.ws();
+            match self.peek() {
+                Some(b',') => self.pos += 1,
+                Some(b']') => {
+                    self.pos += 1;
+                    self.depth -= 1;
+                    return Ok(());
+                }
+                _ => return Err(Invalid),
+            }
+        }
+    }
+
+    /// Skips a run of ASCII digits, eight at a time where it can.
+    #[inline]
+    fn digits(&mut self) -> usize {
+        let bytes = self.bytes;
+        let start = self.pos;
+        let mut i = start;
+        while let Some(chunk) = bytes.get(i..i + 8) {
+            if !swar::all_digits(u64::from_le_bytes(chunk.try_into().expect("8 bytes"))) {
+                break;
+            }
+            i += 8;
+        }
+        while bytes.get(i).is_some_and(u8::is_ascii_digit) {
+            i += 1;
+        }
+        self.pos = i;
+        i - start
     }
 
     fn number(&mut self) -> Result<()> {
@@ -366,33 +463,38 @@ impl<'a> Scanner<'a, '_> {
 
     /// Validates a string at `pos` (the opening quote); returns the byte range of
     /// its raw content and whether it holds escapes.
+    #[inline]
     fn string(&mut self) -> Result<(usize, usize, bool)> {
+        let bytes = self.bytes;
         let start = self.pos + 1;
         let mut i = start;
         let mut escaped = false;
         let mut non_ascii = false;
         loop {
-            let Some(offset) = memchr::memchr2(b'"', b'\\', &self.bytes[i..]) else {
-                return Err(Invalid);
-            };
-            let run = &self.bytes[i..i + offset];
-            // Control characters must be escaped; non-ASCII must be UTF-8. Folding
-            // without early exit lets the compiler vectorise the check.
-            let (control, high) = run.iter().fold((false, false), |(c, h), &b| {
-                (c | (b < 0x20), h | (b >= 0x80))
-            });
-            if control {
-                return Err(Invalid);
+            // Eight plain bytes (no quote, backslash, control or non-ASCII byte)
+            // at a time; anything else is looked at one byte at a time.
+            while let Some(chunk) = bytes.get(i..i + 8) {
+                let x = u64::from_le_bytes(chunk.try_into().expect("8 bytes"));
+                if swar::special_in_string(x) {
+                    break;
+                }
+                i += 8;
             }
-            non_ascii |= high;
-            i += offset;
-            if self.bytes[i] == b'"' {
-                break;
+            match bytes.get(i) {
+                None => return Err(Invalid),
+                Some(b'"') => break,
+                Some(b'\\') => {
+                    escaped = true;
+                    i = self.escape(i)?;
+                }
+                Some(&b) if b < 0x20 => return Err(Invalid),
+                Some(&b) => {
+                    non_ascii |= b >= 0x80;
+                    i += 1;
+                }
             }
-            escaped = true;
-            i = self.escape(i)?;
         }
-        if non_ascii && std::str::from_utf8(&self.bytes[start..i]).is_err() {
+        if non_ascii && std::str::from_utf8(&bytes[start..i]).is_err() {
             return Err(Invalid);
         }
         self.pos = i + 1;
@@ -442,6 +544,63 @@ impl<'a> Scanner<'a, '_> {
     }
 }
 
+/// Eight bytes at a time ("SIMD within a register") tests for the hot loops.
+mod swar {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+
+    /// Whether some byte of `x` is zero.
+    #[inline]
+    fn has_zero(x: u64) -> bool {
+        x.wrapping_sub(ONES) & !x & HIGHS != 0
+    }
+
+    /// Whether some byte is a quote, a backslash, a control character (< 0x20)
+    /// or not ASCII. May answer true for other bytes next to such a byte, which
+    /// only sends the caller to its exact byte-by-byte path.
+    #[inline]
+    pub fn special_in_string(x: u64) -> bool {
+        has_zero(x ^ (ONES * b'"' as u64))
+            || has_zero(x ^ (ONES * b'\\' as u64))
+            || x.wrapping_sub(ONES * 0x20) & !x & HIGHS != 0
+            || x & HIGHS != 0
+    }
+
+    /// Whether all eight bytes are ASCII digits.
+    #[inline]
+    pub fn all_digits(x: u64) -> bool {
+        // Each byte is 0x3_, and adding 6 does not leave 0x3_ (so it is <= '9').
+        let high = x & 0xF0F0_F0F0_F0F0_F0F0;
+        let carry = x.wrapping_add(ONES * 6) & 0xF0F0_F0F0_F0F0_F0F0;
+        high == ONES * 0x30 && carry == ONES * 0x30
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        #[test]
+        fn swar_tests_agree_with_byte_tests() {
+            for b in 0..=255u8 {
+                for pos in [0, 3, 7] {
+                    let mut chunk = *b"abcdefgh";
+                    chunk[pos] = b;
+                    let x = u64::from_le_bytes(chunk);
+                    let special = b == b'"' || b == b'\\' || b < 0x20 || b >= 0x80;
+                    assert_eq!(special_in_string(x), special, "byte {b:#x}");
+                    let mut digits = *b"01234567";
+                    digits[pos] = b;
+                    assert_eq!(
+                        all_digits(u64::from_le_bytes(digits)),
+                        b.is_ascii_digit(),
+                        "byte {b:#x}"
+                    );
+                }
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -478,8 +637,8 @@ mod tests {
         assert_eq!(
             got,
             [
-                r#"0=String("q\"r")@[(1, 0)]"#,
-                r#"0=Number("2")@[(1, 1)]"#,
+                r#"0=String("q\"r")@[(0, 0)]"#,
+                r#"0=Number("2")@[(0, 1)]"#,
                 "1=Null@[]",
                 "0=Bool(true)@[]",
             ]
