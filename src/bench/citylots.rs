@@ -124,7 +124,7 @@ pub fn event(rng: &mut Rng, n: u64, envelope: bool) -> String {
         &lot[..4],
         &lot[4..],
         from + rng.below(40),
-        if from % 2 == 0 { "E" } else { "O" },
+        if from.is_multiple_of(2) { "E" } else { "O" },
     );
     for i in 0..rng.below(4) {
         if i > 0 {

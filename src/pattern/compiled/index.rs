@@ -117,6 +117,16 @@ pub(super) struct FieldIndex {
     wants_address: bool,
 }
 
+/// The value in the terms of the pattern model.
+pub(super) fn as_scalar<'v>(value: &'v ScanValue<'_>) -> Scalar<'v> {
+    match value {
+        ScanValue::String(s) => Scalar::String(s),
+        ScanValue::Number(text) => Scalar::Number(NumberRef::new(text)),
+        ScanValue::Bool(b) => Scalar::Bool(*b),
+        ScanValue::Null => Scalar::Null,
+    }
+}
+
 /// How a test is filed.
 enum Slot<'t> {
     String(&'t str),
@@ -132,6 +142,12 @@ enum Slot<'t> {
     AsciiCiPrefix(String),
     AsciiCiSuffix(String),
     Scan,
+}
+
+/// Whether a test can only be answered by trying it on each value (it is not
+/// indexed). Predicates made only of such tests are evaluated lazily.
+pub(super) fn is_scanned(test: &ValueTest) -> bool {
+    matches!(slot(test), Slot::Scan)
 }
 
 fn slot(test: &ValueTest) -> Slot<'_> {
@@ -228,44 +244,27 @@ impl FieldIndex {
     /// Calls `hit` for every predicate one event value satisfies (possibly more
     /// than once for the same predicate).
     #[inline]
-    pub fn lookup(&self, value: &ScanValue<'_>, hit: &mut impl FnMut(u32)) {
-        let scalar = match value {
-            ScanValue::String(s) => {
-                let s: &str = s;
-                self.lookup_string(s, hit);
-                Scalar::String(s)
-            }
-            ScanValue::Number(text) => {
-                let number = NumberRef::new(text);
-                match number.value {
-                    Some(x) => {
-                        if let Some(preds) = self.numbers.get(&number_key(x)) {
-                            preds.iter().for_each(|&p| hit(p));
-                        }
-                    }
-                    None => {
-                        if let Some(preds) = self.number_texts.get(*text) {
-                            preds.iter().for_each(|&p| hit(p));
-                        }
+    pub fn lookup(&self, scalar: &Scalar<'_>, hit: &mut impl FnMut(u32)) {
+        match scalar {
+            Scalar::String(s) => self.lookup_string(s, hit),
+            Scalar::Number(number) => match number.value {
+                Some(x) => {
+                    if let Some(preds) = self.numbers.get(&number_key(x)) {
+                        preds.iter().for_each(|&p| hit(p));
                     }
                 }
-                Scalar::Number(number)
-            }
-            ScanValue::Bool(true) => {
-                self.trues.iter().for_each(|&p| hit(p));
-                Scalar::Bool(true)
-            }
-            ScanValue::Bool(false) => {
-                self.falses.iter().for_each(|&p| hit(p));
-                Scalar::Bool(false)
-            }
-            ScanValue::Null => {
-                self.nulls.iter().for_each(|&p| hit(p));
-                Scalar::Null
-            }
-        };
+                None => {
+                    if let Some(preds) = self.number_texts.get(number.text) {
+                        preds.iter().for_each(|&p| hit(p));
+                    }
+                }
+            },
+            Scalar::Bool(true) => self.trues.iter().for_each(|&p| hit(p)),
+            Scalar::Bool(false) => self.falses.iter().for_each(|&p| hit(p)),
+            Scalar::Null => self.nulls.iter().for_each(|&p| hit(p)),
+        }
         for (test, pred) in &self.scan {
-            if test.accepts(&scalar) {
+            if test.accepts(scalar) {
                 hit(*pred);
             }
         }

@@ -27,10 +27,12 @@ use rustc_hash::FxHashMap;
 
 use super::Pattern;
 use super::event::{EventError, EventLimits, read_event};
+use super::model::Scalar;
 use super::model::{FieldTest, ValueTest};
+use super::number::NumberRef;
 use super::reference::expand;
 use index::FieldIndex;
-use scan::{PathTrie, ScanValue, Visitor};
+use scan::{PathTrie, RawValue, ScanValue, Visitor};
 pub use verify::Scratch;
 
 /// A slab: a vector of slots with a free list, so ids stay stable.
@@ -92,6 +94,9 @@ struct Field {
     /// Predicates on this field.
     refs: u32,
     index: FieldIndex,
+    /// Lazy predicates on this field that sub-patterns are anchored on: they are
+    /// evaluated whenever the field has values.
+    lazy_anchors: Vec<u32>,
 }
 
 #[derive(Debug, Clone)]
@@ -105,6 +110,10 @@ struct Pred {
     anchored: Vec<u32>,
     /// How selective the predicate is: lower is better (see `selectivity`).
     class: u8,
+    /// Made only of tests tried value by value (anything-but, numeric ranges,
+    /// wildcards, ...): kept out of the field index and evaluated only when a
+    /// candidate sub-pattern asks, since such predicates hold for most events.
+    lazy: bool,
 }
 
 /// One clause of a sub-pattern.
@@ -126,10 +135,19 @@ struct Sub {
     anchor: Option<u32>,
 }
 
+/// One added pattern.
 #[derive(Debug, Clone)]
-struct Entry<I> {
-    id: I,
+struct Entry {
+    /// Slot of its id in `ids`.
+    id: u32,
     subs: Vec<u32>,
+}
+
+/// One id and the patterns added under it.
+#[derive(Debug, Clone)]
+struct IdEntry<I> {
+    id: I,
+    entries: Vec<u32>,
 }
 
 /// How likely a predicate is to hold for a random event: exact values are rare,
@@ -156,8 +174,9 @@ fn selectivity(tests: &[ValueTest]) -> u8 {
 #[derive(Debug, Clone)]
 pub struct CompiledMatcher<I> {
     limits: EventLimits,
-    entries: Slab<Entry<I>>,
-    by_id: FxHashMap<I, Vec<u32>>,
+    entries: Slab<Entry>,
+    ids: Slab<IdEntry<I>>,
+    by_id: FxHashMap<I, u32>,
     subs: Slab<Sub>,
     preds: Slab<Pred>,
     pred_by_key: FxHashMap<(u32, String), u32>,
@@ -179,6 +198,7 @@ impl<I> CompiledMatcher<I> {
         CompiledMatcher {
             limits,
             entries: Slab::default(),
+            ids: Slab::default(),
             by_id: FxHashMap::default(),
             subs: Slab::default(),
             preds: Slab::default(),
@@ -204,10 +224,22 @@ impl<I: Clone + Eq + Hash> CompiledMatcher<I> {
     /// Adds a pattern under `id`. Several patterns may share an id; the id matches
     /// when any of them does.
     pub fn add(&mut self, id: I, pattern: Pattern) {
+        let id_slot = match self.by_id.get(&id) {
+            Some(&slot) => slot,
+            None => {
+                let slot = self.ids.insert(IdEntry {
+                    id: id.clone(),
+                    entries: Vec::new(),
+                });
+                self.by_id.insert(id, slot);
+                slot
+            }
+        };
         let entry = self.entries.insert(Entry {
-            id: id.clone(),
+            id: id_slot,
             subs: Vec::new(),
         });
+        self.ids.get_mut(id_slot).entries.push(entry);
         let mut subs = Vec::new();
         for clauses in expand(&pattern.root) {
             let clauses: Vec<Clause> = clauses.into_iter().map(|t| self.clause(t)).collect();
@@ -215,8 +247,12 @@ impl<I: Clone + Eq + Hash> CompiledMatcher<I> {
                 .iter()
                 .filter(|c| !c.absent_ok)
                 .min_by_key(|c| {
+                    // Avoid predicates that hold for almost any value; otherwise
+                    // prefer the least shared (a value many patterns name, like a
+                    // source, is likely common in events too), then the most
+                    // selective kind.
                     let p = self.preds.get(c.pred);
-                    (p.class, p.refs, p.anchored.len())
+                    (p.class >= 3, p.refs, p.class, p.anchored.len())
                 })
                 .map(|c| c.pred);
             let sub = self.subs.insert(Sub {
@@ -225,25 +261,38 @@ impl<I: Clone + Eq + Hash> CompiledMatcher<I> {
                 anchor,
             });
             match anchor {
-                Some(p) => self.preds.get_mut(p).anchored.push(sub),
+                Some(p) => {
+                    let pred = self.preds.get_mut(p);
+                    pred.anchored.push(sub);
+                    if pred.lazy && pred.anchored.len() == 1 {
+                        let field = pred.field;
+                        self.fields.get_mut(field).lazy_anchors.push(p);
+                    }
+                }
                 None => self.unanchored.push(sub),
             }
             subs.push(sub);
         }
         self.entries.get_mut(entry).subs = subs;
-        self.by_id.entry(id).or_default().push(entry);
     }
 
     /// Removes every pattern under `id`; returns whether there was one.
     pub fn remove(&mut self, id: &I) -> bool {
-        let Some(entries) = self.by_id.remove(id) else {
+        let Some(id_slot) = self.by_id.remove(id) else {
             return false;
         };
-        for entry in entries {
+        for entry in self.ids.take(id_slot).entries {
             for sub_id in self.entries.take(entry).subs {
                 let sub = self.subs.take(sub_id);
                 match sub.anchor {
-                    Some(p) => self.preds.get_mut(p).anchored.retain(|&s| s != sub_id),
+                    Some(p) => {
+                        let pred = self.preds.get_mut(p);
+                        pred.anchored.retain(|&s| s != sub_id);
+                        if pred.lazy && pred.anchored.is_empty() {
+                            let field = pred.field;
+                            self.fields.get_mut(field).lazy_anchors.retain(|&q| q != p);
+                        }
+                    }
                     None => self.unanchored.retain(|&s| s != sub_id),
                 }
                 for clause in sub.clauses {
@@ -263,6 +312,7 @@ impl<I: Clone + Eq + Hash> CompiledMatcher<I> {
                     path: test.path.clone(),
                     refs: 0,
                     index: FieldIndex::default(),
+                    lazy_anchors: Vec::new(),
                 });
                 self.field_by_path.insert(test.path.clone(), f);
                 self.paths.insert(&test.path, f);
@@ -273,6 +323,7 @@ impl<I: Clone + Eq + Hash> CompiledMatcher<I> {
         let pred = match self.pred_by_key.get(&key) {
             Some(&p) => p,
             None => {
+                let lazy = test.tests.iter().all(index::is_scanned);
                 let p = self.preds.insert(Pred {
                     field,
                     tests: test.tests.clone(),
@@ -280,11 +331,14 @@ impl<I: Clone + Eq + Hash> CompiledMatcher<I> {
                     refs: 0,
                     anchored: Vec::new(),
                     class: selectivity(&test.tests),
+                    lazy,
                 });
                 let field_entry = self.fields.get_mut(field);
                 field_entry.refs += 1;
-                for t in &test.tests {
-                    field_entry.index.insert(t, p);
+                if !lazy {
+                    for t in &test.tests {
+                        field_entry.index.insert(t, p);
+                    }
                 }
                 self.pred_by_key.insert(key, p);
                 p
@@ -307,8 +361,10 @@ impl<I: Clone + Eq + Hash> CompiledMatcher<I> {
         let p = self.preds.take(pred);
         self.pred_by_key.remove(&p.key);
         let field = self.fields.get_mut(p.field);
-        for t in &p.tests {
-            field.index.remove(t, pred);
+        if !p.lazy {
+            for t in &p.tests {
+                field.index.remove(t, pred);
+            }
         }
         field.refs -= 1;
         if field.refs == 0 {
@@ -337,10 +393,12 @@ impl<I: Clone + Eq + Hash> CompiledMatcher<I> {
             self.fields.capacity(),
             self.subs.capacity(),
             self.entries.capacity(),
+            self.ids.capacity(),
         );
         let mut collector = Collector {
             fields: &self.fields,
             scratch,
+            event,
         };
         if scan::scan(event, &self.paths, self.limits.max_depth, &mut collector).is_err() {
             // The reference reader words the error; it cannot accept what the
@@ -349,23 +407,40 @@ impl<I: Clone + Eq + Hash> CompiledMatcher<I> {
                 .err()
                 .unwrap_or(EventError::NotAnObject("an unreadable value")));
         }
-        let mut matched: Vec<u32> = Vec::new();
-        let hit_preds = std::mem::take(&mut scratch.hit_preds);
-        for &pred in &hit_preds {
-            for &sub in &self.preds.get(pred).anchored {
-                self.consider(sub, scratch, &mut matched);
+        let lazy = LazyPreds {
+            preds: &self.preds,
+            event,
+        };
+        // Lazy predicates that anchor sub-patterns are evaluated on every field
+        // with values, so that their sub-patterns become candidates.
+        let seen = std::mem::take(&mut scratch.seen_fields);
+        for &field in &seen {
+            for &pred in &self.fields.get(field).lazy_anchors {
+                lazy.evaluate(pred, scratch);
             }
         }
-        scratch.hit_preds = hit_preds;
+        scratch.seen_fields = seen;
+        let mut matched: Vec<u32> = Vec::new();
+        let mut at = 0;
+        // `hit_preds` may grow while sub-patterns are checked (lazy predicates);
+        // only the ones hit before checking started can be anchors.
+        let anchors = scratch.hit_preds.len();
+        while at < anchors {
+            let pred = scratch.hit_preds[at];
+            at += 1;
+            for &sub in &self.preds.get(pred).anchored {
+                self.consider(sub, &lazy, scratch, &mut matched);
+            }
+        }
         for &sub in &self.unanchored {
-            self.consider(sub, scratch, &mut matched);
+            self.consider(sub, &lazy, scratch, &mut matched);
         }
         matched.sort_unstable();
         let mut ids: Vec<I> = Vec::with_capacity(matched.len());
         for entry in matched {
-            let id = &self.entries.get(entry).id;
-            if !ids.contains(id) {
-                ids.push(id.clone());
+            let id_slot = self.entries.get(entry).id;
+            if scratch.first_report_of_id(id_slot) {
+                ids.push(self.ids.get(id_slot).id.clone());
             }
         }
         Ok(ids)
@@ -373,12 +448,18 @@ impl<I: Clone + Eq + Hash> CompiledMatcher<I> {
 
     /// Checks one sub-pattern (once per event) and records its pattern on a match.
     #[inline]
-    fn consider(&self, sub: u32, scratch: &mut Scratch, matched: &mut Vec<u32>) {
+    fn consider(
+        &self,
+        sub: u32,
+        lazy: &LazyPreds<'_>,
+        scratch: &mut Scratch,
+        matched: &mut Vec<u32>,
+    ) {
         let s = self.subs.get(sub);
         if scratch.pattern_done(s.pattern) || !scratch.first_visit_of_sub(sub) {
             return;
         }
-        if verify::holds(&s.clauses, scratch) {
+        if verify::holds(&s.clauses, lazy, scratch) {
             scratch.mark_pattern_done(s.pattern);
             matched.push(s.pattern);
         }
@@ -387,7 +468,8 @@ impl<I: Clone + Eq + Hash> CompiledMatcher<I> {
     /// Rough heap use of the structure in bytes, for reporting memory per pattern.
     pub fn heap_estimate(&self) -> usize {
         use std::mem::size_of;
-        self.entries.capacity() * size_of::<Option<Entry<I>>>()
+        self.entries.capacity() * size_of::<Option<Entry>>()
+            + self.ids.capacity() * size_of::<Option<IdEntry<I>>>()
             + self.subs.capacity() * size_of::<Option<Sub>>()
             + self.preds.capacity() * size_of::<Option<Pred>>()
             + self.fields.capacity() * size_of::<Option<Field>>()
@@ -398,16 +480,57 @@ impl<I: Clone + Eq + Hash> CompiledMatcher<I> {
 struct Collector<'m> {
     fields: &'m Slab<Field>,
     scratch: &'m mut Scratch,
+    event: &'m [u8],
 }
 
 impl Visitor for Collector<'_> {
     #[inline]
-    fn value(&mut self, field: u32, value: ScanValue<'_>, membership: &[(u32, u32)]) {
-        let leaf = self.scratch.add_leaf(field, membership);
+    fn value(&mut self, field: u32, value: RawValue, membership: &[(u32, u32)]) {
+        let view = value.view(self.event);
+        let scalar = index::as_scalar(&view);
+        let number = match &scalar {
+            Scalar::Number(n) => n.value,
+            _ => None,
+        };
+        let leaf = self.scratch.add_leaf(field, value, number, membership);
         let scratch = &mut *self.scratch;
         self.fields
             .get(field)
             .index
-            .lookup(&value, &mut |pred| scratch.hit(pred, leaf));
+            .lookup(&scalar, &mut |pred| scratch.hit(pred, leaf));
+    }
+}
+
+/// Evaluates lazy predicates on demand, at most once per event each.
+pub(super) struct LazyPreds<'m> {
+    preds: &'m Slab<Pred>,
+    event: &'m [u8],
+}
+
+impl LazyPreds<'_> {
+    /// Makes sure `pred`'s hits for this event are recorded.
+    #[inline]
+    pub(super) fn evaluate(&self, pred: u32, scratch: &mut Scratch) {
+        let p = self.preds.get(pred);
+        if !p.lazy || !scratch.first_evaluation(pred) {
+            return;
+        }
+        let mut leaf = scratch.first_leaf_of(p.field);
+        while let Some(l) = leaf {
+            let (raw, number) = scratch.leaf_value(l);
+            let view = raw.view(self.event);
+            // The number's value was worked out when the leaf was recorded.
+            let scalar = match &view {
+                ScanValue::Number(text) => Scalar::Number(NumberRef {
+                    text,
+                    value: number,
+                }),
+                _ => index::as_scalar(&view),
+            };
+            if p.tests.iter().any(|t| t.accepts(&scalar)) {
+                scratch.hit(pred, l);
+            }
+            leaf = scratch.next_leaf_in_field(l);
+        }
     }
 }

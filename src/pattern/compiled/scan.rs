@@ -104,7 +104,7 @@ impl PathTrie {
     }
 }
 
-/// One scalar value of a named field.
+/// One scalar value of a named field, viewed in the event's bytes.
 #[derive(Debug, Clone)]
 pub(super) enum ScanValue<'a> {
     String(Cow<'a, str>),
@@ -112,6 +112,49 @@ pub(super) enum ScanValue<'a> {
     Number(&'a str),
     Bool(bool),
     Null,
+}
+
+/// Where one scalar value of a named field stands in the event's bytes; cheap to
+/// keep, so values can be looked at again after the scan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum RawValue {
+    String { start: u32, end: u32, escaped: bool },
+    Number { start: u32, end: u32 },
+    Bool(bool),
+    Null,
+}
+
+impl RawValue {
+    /// The value itself. `bytes` must be the event that was scanned.
+    pub fn view(self, bytes: &[u8]) -> ScanValue<'_> {
+        let text = |start: u32, end: u32| {
+            // Validated UTF-8 (strings) or ASCII (numbers) by the scan.
+            std::str::from_utf8(&bytes[start as usize..end as usize]).unwrap_or_default()
+        };
+        match self {
+            RawValue::String {
+                start,
+                end,
+                escaped: false,
+            } => ScanValue::String(Cow::Borrowed(text(start, end))),
+            RawValue::String { start, end, .. } => ScanValue::String(Cow::Owned(
+                unescape(bytes, start as usize, end as usize).unwrap_or_default(),
+            )),
+            RawValue::Number { start, end } => ScanValue::Number(text(start, end)),
+            RawValue::Bool(b) => ScanValue::Bool(b),
+            RawValue::Null => ScanValue::Null,
+        }
+    }
+}
+
+/// Decodes the raw content `start..end` of a string that holds escapes (rare:
+/// keys and values are usually plain).
+fn unescape(bytes: &[u8], start: usize, end: usize) -> Option<String> {
+    let quoted = std::str::from_utf8(&bytes[start - 1..end + 1]).ok()?;
+    match crate::json::parse(quoted, 1).map(|j| j.value) {
+        Ok(crate::json::JsonValue::String(s)) => Some(s),
+        _ => None,
+    }
 }
 
 /// Something went wrong; the caller asks the reference reader for the message.
@@ -123,7 +166,7 @@ type Result<T> = std::result::Result<T, Invalid>;
 /// Receives the values of named fields: field id, value, and which element of
 /// which array (array id, index) the value sits in.
 pub(super) trait Visitor {
-    fn value(&mut self, field: u32, value: ScanValue<'_>, membership: &[(u32, u32)]);
+    fn value(&mut self, field: u32, value: RawValue, membership: &[(u32, u32)]);
 }
 
 /// Scans one event. Errors mean "not valid JSON, too deep, or not an object".
@@ -215,7 +258,7 @@ impl<'a> Scanner<'a, '_> {
             }
             let (start, end, escaped) = self.string()?;
             let child = if escaped {
-                let key = self.unescape(start, end)?;
+                let key = unescape(self.bytes, start, end).ok_or(Invalid)?;
                 self.trie.follow(node, key.as_bytes())
             } else {
                 self.trie.follow(node, &self.bytes[start..end])
@@ -287,15 +330,12 @@ impl<'a> Scanner<'a, '_> {
             Some(b'"') => {
                 let (start, end, escaped) = self.string()?;
                 if let Some(f) = field {
-                    let text = if escaped {
-                        Cow::Owned(self.unescape(start, end)?)
-                    } else {
-                        // Checked to be UTF-8 by `string`.
-                        Cow::Borrowed(
-                            std::str::from_utf8(&self.bytes[start..end]).map_err(|_| Invalid)?,
-                        )
+                    let value = RawValue::String {
+                        start: start as u32,
+                        end: end as u32,
+                        escaped,
                     };
-                    visitor.value(f, ScanValue::String(text), &self.membership);
+                    visitor.value(f, value, &self.membership);
                 }
                 Ok(())
             }
@@ -303,16 +343,17 @@ impl<'a> Scanner<'a, '_> {
                 let start = self.pos;
                 self.number()?;
                 if let Some(f) = field {
-                    // ASCII by the grammar.
-                    let text =
-                        std::str::from_utf8(&self.bytes[start..self.pos]).map_err(|_| Invalid)?;
-                    visitor.value(f, ScanValue::Number(text), &self.membership);
+                    let value = RawValue::Number {
+                        start: start as u32,
+                        end: self.pos as u32,
+                    };
+                    visitor.value(f, value, &self.membership);
                 }
                 Ok(())
             }
-            Some(b't') => self.literal(b"true", field, ScanValue::Bool(true), visitor),
-            Some(b'f') => self.literal(b"false", field, ScanValue::Bool(false), visitor),
-            Some(b'n') => self.literal(b"null", field, ScanValue::Null, visitor),
+            Some(b't') => self.literal(b"true", field, RawValue::Bool(true), visitor),
+            Some(b'f') => self.literal(b"false", field, RawValue::Bool(false), visitor),
+            Some(b'n') => self.literal(b"null", field, RawValue::Null, visitor),
             _ => Err(Invalid),
         }
     }
@@ -321,7 +362,7 @@ impl<'a> Scanner<'a, '_> {
         &mut self,
         word: &[u8],
         field: Option<u32>,
-        value: ScanValue<'_>,
+        value: RawValue,
         visitor: &mut impl Visitor,
     ) -> Result<()> {
         if !self.bytes[self.pos..].starts_with(word) {
@@ -420,10 +461,12 @@ impl<'a> Scanner<'a, '_> {
         let start = self.pos;
         let mut i = start;
         while let Some(chunk) = bytes.get(i..i + 8) {
-            if !swar::all_digits(u64::from_le_bytes(chunk.try_into().expect("8 bytes"))) {
-                break;
+            let others = swar::non_digits(u64::from_le_bytes(chunk.try_into().expect("8 bytes")));
+            i += (others.trailing_zeros() / 8) as usize;
+            if others != 0 {
+                self.pos = i;
+                return i - start;
             }
-            i += 8;
         }
         while bytes.get(i).is_some_and(u8::is_ascii_digit) {
             i += 1;
@@ -471,14 +514,15 @@ impl<'a> Scanner<'a, '_> {
         let mut escaped = false;
         let mut non_ascii = false;
         loop {
-            // Eight plain bytes (no quote, backslash, control or non-ASCII byte)
-            // at a time; anything else is looked at one byte at a time.
+            // Eight bytes at a time up to the first quote, backslash, control or
+            // non-ASCII byte, which is then looked at on its own.
             while let Some(chunk) = bytes.get(i..i + 8) {
-                let x = u64::from_le_bytes(chunk.try_into().expect("8 bytes"));
-                if swar::special_in_string(x) {
+                let special =
+                    swar::special_in_string(u64::from_le_bytes(chunk.try_into().expect("8 bytes")));
+                i += (special.trailing_zeros() / 8) as usize;
+                if special != 0 {
                     break;
                 }
-                i += 8;
             }
             match bytes.get(i) {
                 None => return Err(Invalid),
@@ -533,15 +577,6 @@ impl<'a> Scanner<'a, '_> {
             Ok(acc * 16 + d)
         })
     }
-
-    /// Decodes a string that holds escapes (rare: keys and values are usually plain).
-    fn unescape(&self, start: usize, end: usize) -> Result<String> {
-        let quoted = std::str::from_utf8(&self.bytes[start - 1..end + 1]).map_err(|_| Invalid)?;
-        match crate::json::parse(quoted, 1).map(|j| j.value) {
-            Ok(crate::json::JsonValue::String(s)) => Ok(s),
-            _ => Err(Invalid),
-        }
-    }
 }
 
 /// Eight bytes at a time ("SIMD within a register") tests for the hot loops.
@@ -549,30 +584,32 @@ mod swar {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGHS: u64 = 0x8080_8080_8080_8080;
 
-    /// Whether some byte of `x` is zero.
+    /// Flags (high bit of the byte) the first quote, backslash, control
+    /// character (< 0x20) or non-ASCII byte of `x` in memory order. Bytes after
+    /// the first flagged one may be flagged wrongly; callers only look at the
+    /// lowest flag (`trailing_zeros` on little-endian) or at zero.
     #[inline]
-    fn has_zero(x: u64) -> bool {
-        x.wrapping_sub(ONES) & !x & HIGHS != 0
+    pub fn special_in_string(x: u64) -> u64 {
+        let quote = x ^ (ONES * b'"' as u64);
+        let backslash = x ^ (ONES * b'\\' as u64);
+        zero_bytes(quote)
+            | zero_bytes(backslash)
+            | (x.wrapping_sub(ONES * 0x20) & !x & HIGHS)
+            | (x & HIGHS)
     }
 
-    /// Whether some byte is a quote, a backslash, a control character (< 0x20)
-    /// or not ASCII. May answer true for other bytes next to such a byte, which
-    /// only sends the caller to its exact byte-by-byte path.
+    /// Flags each byte whose value is zero (exact up to the first flag).
     #[inline]
-    pub fn special_in_string(x: u64) -> bool {
-        has_zero(x ^ (ONES * b'"' as u64))
-            || has_zero(x ^ (ONES * b'\\' as u64))
-            || x.wrapping_sub(ONES * 0x20) & !x & HIGHS != 0
-            || x & HIGHS != 0
+    fn zero_bytes(x: u64) -> u64 {
+        x.wrapping_sub(ONES) & !x & HIGHS
     }
 
-    /// Whether all eight bytes are ASCII digits.
+    /// Flags (high bit) every byte of `x` that is not an ASCII digit. Exact for
+    /// every byte: no carries cross byte boundaries.
     #[inline]
-    pub fn all_digits(x: u64) -> bool {
-        // Each byte is 0x3_, and adding 6 does not leave 0x3_ (so it is <= '9').
-        let high = x & 0xF0F0_F0F0_F0F0_F0F0;
-        let carry = x.wrapping_add(ONES * 6) & 0xF0F0_F0F0_F0F0_F0F0;
-        high == ONES * 0x30 && carry == ONES * 0x30
+    pub fn non_digits(x: u64) -> u64 {
+        let t = x ^ (ONES * 0x30); // digits become 0..=9
+        (((t & !HIGHS) + ONES * 0x76) | t) & HIGHS
     }
 
     #[cfg(test)]
@@ -586,15 +623,14 @@ mod swar {
                     let mut chunk = *b"abcdefgh";
                     chunk[pos] = b;
                     let x = u64::from_le_bytes(chunk);
-                    let special = b == b'"' || b == b'\\' || b < 0x20 || b >= 0x80;
-                    assert_eq!(special_in_string(x), special, "byte {b:#x}");
+                    let special = b == b'"' || b == b'\\' || !(0x20..0x80).contains(&b);
+                    let first = special_in_string(x).trailing_zeros() / 8;
+                    assert_eq!(first as usize, if special { pos } else { 8 }, "byte {b:#x}");
                     let mut digits = *b"01234567";
                     digits[pos] = b;
-                    assert_eq!(
-                        all_digits(u64::from_le_bytes(digits)),
-                        b.is_ascii_digit(),
-                        "byte {b:#x}"
-                    );
+                    let first = non_digits(u64::from_le_bytes(digits)).trailing_zeros() / 8;
+                    let want = if b.is_ascii_digit() { 8 } else { pos };
+                    assert_eq!(first as usize, want, "byte {b:#x}");
                 }
             }
         }
@@ -605,12 +641,14 @@ mod swar {
 mod tests {
     use super::*;
 
+    type Reported = (u32, RawValue, Vec<(u32, u32)>);
+
     #[derive(Default)]
-    struct Collect(Vec<String>);
+    struct Collect(Vec<Reported>);
 
     impl Visitor for Collect {
-        fn value(&mut self, field: u32, value: ScanValue<'_>, membership: &[(u32, u32)]) {
-            self.0.push(format!("{field}={value:?}@{membership:?}"));
+        fn value(&mut self, field: u32, value: RawValue, membership: &[(u32, u32)]) {
+            self.0.push((field, value, membership.to_vec()));
         }
     }
 
@@ -624,7 +662,13 @@ mod tests {
 
     fn run(paths: &[&str], event: &str) -> std::result::Result<Vec<String>, Invalid> {
         let mut c = Collect::default();
-        scan(event.as_bytes(), &trie(paths), 64, &mut c).map(|_| c.0)
+        scan(event.as_bytes(), &trie(paths), 64, &mut c)?;
+        Ok(c.0
+            .into_iter()
+            .map(|(field, raw, membership)| {
+                format!("{field}={:?}@{membership:?}", raw.view(event.as_bytes()))
+            })
+            .collect())
     }
 
     #[test]

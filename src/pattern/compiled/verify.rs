@@ -9,12 +9,16 @@
 
 use std::cell::RefCell;
 
-use super::Clause;
+use super::scan::RawValue;
+use super::{Clause, LazyPreds};
 
 const NONE: u32 = u32::MAX;
 
 #[derive(Debug, Clone, Copy)]
 struct Leaf {
+    value: RawValue,
+    /// For numbers: the value, when the number round-trips through a double.
+    number: Option<f64>,
     membership_start: u32,
     membership_len: u32,
     next_in_field: u32,
@@ -41,6 +45,11 @@ pub struct Scratch {
     membership: Vec<(u32, u32)>,
     sub_stamp: Vec<u32>,
     pattern_stamp: Vec<u32>,
+    id_stamp: Vec<u32>,
+    /// Lazy predicates already evaluated for this event.
+    eval_stamp: Vec<u32>,
+    /// Fields with at least one value in this event, each once.
+    pub(super) seen_fields: Vec<u32>,
     chosen: Vec<u32>,
 }
 
@@ -61,7 +70,14 @@ fn fit(stamps: &mut Vec<u32>, len: usize) {
 
 impl Scratch {
     /// Starts a new event for a matcher with these table sizes.
-    pub(super) fn begin(&mut self, preds: usize, fields: usize, subs: usize, patterns: usize) {
+    pub(super) fn begin(
+        &mut self,
+        preds: usize,
+        fields: usize,
+        subs: usize,
+        patterns: usize,
+        ids: usize,
+    ) {
         self.epoch = self.epoch.wrapping_add(1);
         if self.epoch == 0 {
             // Stamps from 2^32 events ago would look current: start afresh.
@@ -70,6 +86,8 @@ impl Scratch {
                 &mut self.field_stamp,
                 &mut self.sub_stamp,
                 &mut self.pattern_stamp,
+                &mut self.id_stamp,
+                &mut self.eval_stamp,
             ] {
                 stamps.iter_mut().for_each(|s| *s = 0);
             }
@@ -77,11 +95,14 @@ impl Scratch {
         }
         fit(&mut self.pred_stamp, preds);
         fit(&mut self.pred_head, preds);
+        fit(&mut self.eval_stamp, preds);
         fit(&mut self.field_stamp, fields);
         fit(&mut self.field_head, fields);
         fit(&mut self.sub_stamp, subs);
         fit(&mut self.pattern_stamp, patterns);
+        fit(&mut self.id_stamp, ids);
         self.hit_preds.clear();
+        self.seen_fields.clear();
         self.hits.clear();
         self.leaves.clear();
         self.membership.clear();
@@ -89,14 +110,23 @@ impl Scratch {
 
     /// Records one value of a named field; returns its leaf index.
     #[inline]
-    pub(super) fn add_leaf(&mut self, field: u32, membership: &[(u32, u32)]) -> u32 {
+    pub(super) fn add_leaf(
+        &mut self,
+        field: u32,
+        value: RawValue,
+        number: Option<f64>,
+        membership: &[(u32, u32)],
+    ) -> u32 {
         let f = field as usize;
         if self.field_stamp[f] != self.epoch {
             self.field_stamp[f] = self.epoch;
             self.field_head[f] = NONE;
+            self.seen_fields.push(field);
         }
         let leaf = self.leaves.len() as u32;
         self.leaves.push(Leaf {
+            value,
+            number,
             membership_start: self.membership.len() as u32,
             membership_len: membership.len() as u32,
             next_in_field: self.field_head[f],
@@ -123,8 +153,43 @@ impl Scratch {
         self.hits.push(Hit { leaf, next: head });
     }
 
+    /// True the first time it is asked about `pred` in this event.
+    pub(super) fn first_evaluation(&mut self, pred: u32) -> bool {
+        let stamp = &mut self.eval_stamp[pred as usize];
+        let first = *stamp != self.epoch;
+        *stamp = self.epoch;
+        first
+    }
+
+    pub(super) fn first_leaf_of(&self, field: u32) -> Option<u32> {
+        let head = if self.field_seen(field) {
+            self.field_head[field as usize]
+        } else {
+            NONE
+        };
+        (head != NONE).then_some(head)
+    }
+
+    pub(super) fn next_leaf_in_field(&self, leaf: u32) -> Option<u32> {
+        let next = self.leaves[leaf as usize].next_in_field;
+        (next != NONE).then_some(next)
+    }
+
+    pub(super) fn leaf_value(&self, leaf: u32) -> (RawValue, Option<f64>) {
+        let l = &self.leaves[leaf as usize];
+        (l.value, l.number)
+    }
+
     pub(super) fn first_visit_of_sub(&mut self, sub: u32) -> bool {
         let stamp = &mut self.sub_stamp[sub as usize];
+        let first = *stamp != self.epoch;
+        *stamp = self.epoch;
+        first
+    }
+
+    /// True the first time an id is reported for this event.
+    pub(super) fn first_report_of_id(&mut self, id: u32) -> bool {
+        let stamp = &mut self.id_stamp[id as usize];
         let first = *stamp != self.epoch;
         *stamp = self.epoch;
         first
@@ -199,9 +264,10 @@ impl Scratch {
 }
 
 /// Whether a sub-pattern's clauses hold for the current event.
-pub(super) fn holds(clauses: &[Clause], scratch: &mut Scratch) -> bool {
+pub(super) fn holds(clauses: &[Clause], lazy: &LazyPreds<'_>, scratch: &mut Scratch) -> bool {
     let mut needs_search = false;
     for c in clauses {
+        lazy.evaluate(c.pred, scratch);
         if scratch.pred_hit(c.pred) {
             // A value outside every array is consistent with any other choice.
             if !scratch.hit_leaves(c.pred).any(|l| !scratch.in_array(l)) {
