@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use switchyard::bench::citylots::{Family, events};
-use switchyard::pattern::{CompiledMatcher, Pattern, PatternLimits};
+use switchyard::pattern::{CheckedEvent, CompiledMatcher, EventLimits, Pattern, PatternLimits};
 
 const EVENTS: usize = 2000;
 
@@ -47,6 +47,21 @@ fn matcher(c: &mut Criterion) {
                     batch
                         .iter()
                         .map(|e| ours.matches(black_box(e.as_bytes())).unwrap().len())
+                        .sum::<usize>()
+                })
+            });
+
+            // The router validates each event once at ingest and then matches it
+            // without validating again; this is that path.
+            let checked: Vec<CheckedEvent<'_>> = batch
+                .iter()
+                .map(|e| CheckedEvent::check(e.as_bytes(), &EventLimits::default()).unwrap())
+                .collect();
+            group.bench_function("switchyard-checked", |b| {
+                b.iter(|| {
+                    checked
+                        .iter()
+                        .map(|e| ours.matches_checked(black_box(e)).unwrap().len())
                         .sum::<usize>()
                 })
             });

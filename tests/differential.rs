@@ -8,7 +8,7 @@ mod common;
 use common::{event_object, pattern};
 use proptest::prelude::*;
 use switchyard::json::{JsonValue, parse};
-use switchyard::pattern::{CompiledMatcher, Pattern, ReferenceMatcher};
+use switchyard::pattern::{CheckedEvent, CompiledMatcher, EventLimits, Pattern, ReferenceMatcher};
 
 fn sorted<T: Ord>(mut v: Vec<T>) -> Vec<T> {
     v.sort();
@@ -40,7 +40,11 @@ proptest! {
             let bytes = e.to_string();
             let want = sorted(reference.matches(bytes.as_bytes()).unwrap());
             let got = sorted(compiled.matches(bytes.as_bytes()).unwrap());
-            prop_assert_eq!(got, want, "event {}", bytes);
+            prop_assert_eq!(&got, &want, "event {}", bytes);
+            // Validated once, then matched without validating again: same answer.
+            let checked = CheckedEvent::check(bytes.as_bytes(), &EventLimits::default()).unwrap();
+            let trusted = sorted(compiled.matches_checked(&checked).unwrap());
+            prop_assert_eq!(trusted, want, "checked event {}", bytes);
         }
     }
 
@@ -56,7 +60,9 @@ proptest! {
         compiled.add(0, p);
         let want = reference.matches(broken).map_err(|e| e.to_string());
         let got = compiled.matches(broken).map_err(|e| e.to_string());
-        prop_assert_eq!(got, want);
+        prop_assert_eq!(&got, &want);
+        let checked = CheckedEvent::check(broken, &EventLimits::default()).map(|_| ()).map_err(|e| e.to_string());
+        prop_assert_eq!(checked, want.map(|_| ()));
     }
 }
 
@@ -99,4 +105,47 @@ fn compiled_matcher_agrees_with_every_conformance_case_at_once() {
         wrong.len(),
         wrong.join("\n")
     );
+}
+
+/// Long, realistic events (the benchmark's citylots features, with and without an
+/// EventBridge envelope) through every benchmark pattern family: both matching
+/// paths of the compiled matcher agree with the reference.
+#[test]
+fn compiled_equals_reference_on_citylots_families() {
+    use switchyard::bench::citylots::{Family, events};
+    for envelope in [false, true] {
+        let batch = events(150, 3, envelope);
+        for family in Family::ALL {
+            let mut reference = ReferenceMatcher::default();
+            let mut compiled = CompiledMatcher::default();
+            // The reference is slow: a sample of the big families is enough.
+            for (i, text) in family
+                .patterns(envelope)
+                .iter()
+                .enumerate()
+                .step_by(37)
+                .take(60)
+            {
+                let p = Pattern::parse(text).unwrap();
+                reference.add(i, p.clone());
+                compiled.add(i, p);
+            }
+            for e in &batch {
+                let want = sorted(reference.matches(e.as_bytes()).unwrap());
+                assert_eq!(
+                    sorted(compiled.matches(e.as_bytes()).unwrap()),
+                    want,
+                    "{}",
+                    family.name()
+                );
+                let checked = CheckedEvent::check(e.as_bytes(), &EventLimits::default()).unwrap();
+                assert_eq!(
+                    sorted(compiled.matches_checked(&checked).unwrap()),
+                    want,
+                    "{}",
+                    family.name()
+                );
+            }
+        }
+    }
 }

@@ -10,7 +10,7 @@ pub mod citylots;
 use std::time::Instant;
 
 use crate::json::{self, JsonValue};
-use crate::pattern::{CompiledMatcher, Pattern, PatternLimits};
+use crate::pattern::{CheckedEvent, CompiledMatcher, EventLimits, Pattern, PatternLimits};
 
 /// The result of `bench match`, printed as one JSON line.
 #[derive(Debug, Clone, PartialEq)]
@@ -22,6 +22,9 @@ pub struct MatchReport {
     pub matches_per_pass: usize,
     pub events_per_sec: f64,
     pub ns_per_event: f64,
+    /// The same passes over events validated beforehand (as ingest does), so
+    /// matching skips what patterns do not name without validating it.
+    pub checked_ns_per_event: f64,
     pub add_seconds: f64,
     /// Resident memory added by compiling the patterns, per pattern (Linux only).
     pub memory_bytes_per_pattern: Option<f64>,
@@ -30,7 +33,7 @@ pub struct MatchReport {
 impl MatchReport {
     pub fn to_json_line(&self) -> String {
         format!(
-            r#"{{"engine":"switchyard","patterns":{},"rejected":{},"events":{},"passes":{},"matches_per_pass":{},"events_per_sec":{:.0},"ns_per_event":{:.1},"add_seconds":{:.6},"memory_bytes_per_pattern":{}}}"#,
+            r#"{{"engine":"switchyard","patterns":{},"rejected":{},"events":{},"passes":{},"matches_per_pass":{},"events_per_sec":{:.0},"ns_per_event":{:.1},"add_seconds":{:.6},"checked_ns_per_event":{:.1},"memory_bytes_per_pattern":{}}}"#,
             self.patterns,
             self.rejected,
             self.events,
@@ -39,6 +42,7 @@ impl MatchReport {
             self.events_per_sec,
             self.ns_per_event,
             self.add_seconds,
+            self.checked_ns_per_event,
             self.memory_bytes_per_pattern
                 .map_or("null".to_string(), |m| format!("{m:.0}"))
         )
@@ -125,6 +129,20 @@ pub fn run_match(patterns: &[(String, String)], events: &[Vec<u8>], passes: usiz
     }
     let elapsed = started.elapsed().as_secs_f64();
     let total = (events.len() * passes) as f64;
+    let checked: Vec<CheckedEvent<'_>> = events
+        .iter()
+        .filter_map(|e| CheckedEvent::check(e, &EventLimits::default()).ok())
+        .collect();
+    let started = Instant::now();
+    for _ in 0..passes {
+        let n: usize = checked
+            .iter()
+            .map(|e| matcher.matches_checked(e).map_or(0, |ids| ids.len()))
+            .sum();
+        std::hint::black_box(n);
+    }
+    let checked_elapsed = started.elapsed().as_secs_f64();
+    let checked_total = (checked.len() * passes) as f64;
     MatchReport {
         patterns: patterns.len(),
         rejected,
@@ -134,6 +152,11 @@ pub fn run_match(patterns: &[(String, String)], events: &[Vec<u8>], passes: usiz
         events_per_sec: if elapsed > 0.0 { total / elapsed } else { 0.0 },
         ns_per_event: if total > 0.0 {
             elapsed * 1e9 / total
+        } else {
+            0.0
+        },
+        checked_ns_per_event: if checked_total > 0.0 {
+            checked_elapsed * 1e9 / checked_total
         } else {
             0.0
         },

@@ -21,7 +21,7 @@ pub mod reference;
 pub mod text;
 
 pub use compile::{PatternError, PatternLimits};
-pub use compiled::CompiledMatcher;
+pub use compiled::{CheckedEvent, CompiledMatcher};
 pub use event::{EventError, EventLimits};
 pub use explain::Explanation;
 pub use reference::ReferenceMatcher;

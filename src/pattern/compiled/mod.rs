@@ -32,7 +32,7 @@ use super::model::{FieldTest, ValueTest};
 use super::number::NumberRef;
 use super::reference::expand;
 use index::FieldIndex;
-use scan::{PathTrie, RawValue, ScanValue, Visitor};
+use scan::{PathTrie, RawValue, ScanValue, Skipping, Visitor};
 pub use verify::Scratch;
 
 /// A slab: a vector of slots with a free list, so ids stay stable.
@@ -375,13 +375,29 @@ impl<I: Clone + Eq + Hash> CompiledMatcher<I> {
     }
 
     /// The ids of all patterns that match the event, each once, in the order the
-    /// patterns were first added (slots are reused after removals).
+    /// patterns were first added (slots are reused after removals). The event is
+    /// validated as it is scanned: bad JSON is an error, never a wrong answer.
     pub fn matches(&self, event: &[u8]) -> Result<Vec<I>, EventError> {
-        verify::with_scratch(|scratch| self.matches_with(event, scratch))
+        verify::with_scratch(|scratch| self.run(event, Skipping::Validate, scratch))
+    }
+
+    /// As [`matches`](Self::matches) for an event validated before (at ingest):
+    /// the parts no pattern names are skipped without validating them again.
+    pub fn matches_checked(&self, event: &CheckedEvent<'_>) -> Result<Vec<I>, EventError> {
+        verify::with_scratch(|scratch| self.run(event.bytes, Skipping::Trust, scratch))
     }
 
     /// As [`matches`](Self::matches), with caller-owned scratch space.
     pub fn matches_with(&self, event: &[u8], scratch: &mut Scratch) -> Result<Vec<I>, EventError> {
+        self.run(event, Skipping::Validate, scratch)
+    }
+
+    fn run(
+        &self,
+        event: &[u8],
+        skipping: Skipping,
+        scratch: &mut Scratch,
+    ) -> Result<Vec<I>, EventError> {
         if event.len() > self.limits.max_bytes {
             return Err(EventError::TooLarge {
                 bytes: event.len(),
@@ -400,7 +416,15 @@ impl<I: Clone + Eq + Hash> CompiledMatcher<I> {
             scratch,
             event,
         };
-        if scan::scan(event, &self.paths, self.limits.max_depth, &mut collector).is_err() {
+        if scan::scan(
+            event,
+            &self.paths,
+            self.limits.max_depth,
+            skipping,
+            &mut collector,
+        )
+        .is_err()
+        {
             // The reference reader words the error; it cannot accept what the
             // scanner rejected, but never trust that with a panic.
             return Err(read_event(event, &self.limits)
@@ -473,6 +497,46 @@ impl<I: Clone + Eq + Hash> CompiledMatcher<I> {
             + self.subs.capacity() * size_of::<Option<Sub>>()
             + self.preds.capacity() * size_of::<Option<Pred>>()
             + self.fields.capacity() * size_of::<Option<Field>>()
+    }
+}
+
+/// Event bytes that have been validated as a JSON object within the limits, so
+/// that matching can skip what patterns do not name without checking it again.
+/// Validate once where events enter (ingest), match many times.
+#[derive(Debug, Clone, Copy)]
+pub struct CheckedEvent<'a> {
+    bytes: &'a [u8],
+}
+
+impl<'a> CheckedEvent<'a> {
+    /// Validates `bytes` (size, depth, JSON grammar, UTF-8, an object at the top).
+    pub fn check(bytes: &'a [u8], limits: &EventLimits) -> Result<CheckedEvent<'a>, EventError> {
+        struct Nothing;
+        impl Visitor for Nothing {
+            fn value(&mut self, _: u32, _: RawValue, _: &[(u32, u32)]) {}
+        }
+        if bytes.len() > limits.max_bytes {
+            return Err(EventError::TooLarge {
+                bytes: bytes.len(),
+                limit: limits.max_bytes,
+            });
+        }
+        match scan::scan(
+            bytes,
+            &PathTrie::default(),
+            limits.max_depth,
+            Skipping::Validate,
+            &mut Nothing,
+        ) {
+            Ok(()) => Ok(CheckedEvent { bytes }),
+            Err(_) => Err(read_event(bytes, limits)
+                .err()
+                .unwrap_or(EventError::NotAnObject("an unreadable value"))),
+        }
+    }
+
+    pub fn as_bytes(&self) -> &'a [u8] {
+        self.bytes
     }
 }
 

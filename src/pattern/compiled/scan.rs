@@ -147,6 +147,41 @@ impl RawValue {
     }
 }
 
+/// Skips a string of a validated event starting at its opening quote at `i`;
+/// returns the index after the closing quote.
+#[inline]
+fn skip_string_trusted(bytes: &[u8], i: usize) -> Result<usize> {
+    string_end_trusted(bytes, i).map(|(end, _)| end)
+}
+
+/// The index after the closing quote of a validated string opening at `i`, and
+/// whether the string holds escapes. Eight bytes at a time: strings are short.
+#[inline]
+fn string_end_trusted(bytes: &[u8], i: usize) -> Result<(usize, bool)> {
+    let mut i = i + 1;
+    let mut escaped = false;
+    loop {
+        while let Some(chunk) = bytes.get(i..i + 8) {
+            let found =
+                swar::quote_or_backslash(u64::from_le_bytes(chunk.try_into().expect("8 bytes")));
+            if found != 0 {
+                i += (found.trailing_zeros() / 8) as usize;
+                break;
+            }
+            i += 8;
+        }
+        match bytes.get(i) {
+            Some(b'"') => return Ok((i + 1, escaped)),
+            Some(b'\\') => {
+                escaped = true;
+                i += 2; // the backslash and the character it escapes
+            }
+            Some(_) => i += 1, // fewer than eight bytes were left
+            None => return Err(Invalid),
+        }
+    }
+}
+
 /// Decodes the raw content `start..end` of a string that holds escapes (rare:
 /// keys and values are usually plain).
 fn unescape(bytes: &[u8], start: usize, end: usize) -> Option<String> {
@@ -169,11 +204,22 @@ pub(super) trait Visitor {
     fn value(&mut self, field: u32, value: RawValue, membership: &[(u32, u32)]);
 }
 
+/// Whether the scan validates the parts of the event no pattern names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Skipping {
+    /// Validate everything: the bytes come from outside.
+    Validate,
+    /// The event was validated before (see `CheckedEvent`): skipped parts only
+    /// need their strings and brackets followed.
+    Trust,
+}
+
 /// Scans one event. Errors mean "not valid JSON, too deep, or not an object".
 pub(super) fn scan(
     bytes: &[u8],
     trie: &PathTrie,
     max_depth: usize,
+    skipping: Skipping,
     visitor: &mut impl Visitor,
 ) -> Result<()> {
     let mut scanner = Scanner {
@@ -184,6 +230,7 @@ pub(super) fn scan(
         next_array: 0,
         membership: Vec::new(),
         trie,
+        skipping,
     };
     scanner.ws();
     if scanner.peek() != Some(b'{') {
@@ -205,6 +252,7 @@ struct Scanner<'a, 't> {
     next_array: u32,
     membership: Vec<(u32, u32)>,
     trie: &'t PathTrie,
+    skipping: Skipping,
 }
 
 impl<'a> Scanner<'a, '_> {
@@ -376,7 +424,11 @@ impl<'a> Scanner<'a, '_> {
     }
 
     /// Validates one value that no pattern looks into.
+    #[inline]
     fn skip_value(&mut self) -> Result<()> {
+        if self.skipping == Skipping::Trust {
+            return self.skip_trusted();
+        }
         match self.peek() {
             Some(b'"') => self.string().map(|_| ()),
             Some(b'-' | b'0'..=b'9') => self.number(),
@@ -387,6 +439,28 @@ impl<'a> Scanner<'a, '_> {
             Some(b'n') => self.skip_literal(b"null"),
             _ => Err(Invalid),
         }
+    }
+
+    /// Skips one value of an already validated event: strings (for the brackets
+    /// and quotes inside them) and bracket depth are all that matter.
+    fn skip_trusted(&mut self) -> Result<()> {
+        let bytes = self.bytes;
+        let i = self.pos;
+        self.pos = match bytes.get(i) {
+            Some(b'"') => skip_string_trusted(bytes, i)?,
+            Some(b'{') => blocks::skip_container(bytes, i, b'{', b'}')?,
+            Some(b'[') => blocks::skip_container(bytes, i, b'[', b']')?,
+            Some(_) => {
+                // A number or literal runs up to the next delimiter.
+                let rest = &bytes[i..];
+                i + rest
+                    .iter()
+                    .position(|b| matches!(b, b',' | b']' | b'}' | b' ' | b'\n' | b'\r' | b'\t'))
+                    .unwrap_or(rest.len())
+            }
+            None => return Err(Invalid),
+        };
+        Ok(())
     }
 
     fn skip_literal(&mut self, word: &[u8]) -> Result<()> {
@@ -504,10 +578,17 @@ impl<'a> Scanner<'a, '_> {
         Ok(())
     }
 
-    /// Validates a string at `pos` (the opening quote); returns the byte range of
-    /// its raw content and whether it holds escapes.
+    /// Reads a string at `pos` (the opening quote), validating it unless the
+    /// event is trusted; returns the byte range of its raw content and whether it
+    /// holds escapes.
     #[inline]
     fn string(&mut self) -> Result<(usize, usize, bool)> {
+        if self.skipping == Skipping::Trust {
+            let (end, escaped) = string_end_trusted(self.bytes, self.pos)?;
+            let start = self.pos + 1;
+            self.pos = end;
+            return Ok((start, end - 1, escaped));
+        }
         let bytes = self.bytes;
         let start = self.pos + 1;
         let mut i = start;
@@ -579,6 +660,189 @@ impl<'a> Scanner<'a, '_> {
     }
 }
 
+/// Skipping whole containers of a validated event, 32 bytes at a time: each block
+/// is classified into bit masks (opening and closing brackets, quotes,
+/// backslashes), string contents are masked out with a prefix XOR of the quotes,
+/// and only the remaining brackets are visited. Within an array only `[` and `]`
+/// change the depth that matters (braces inside are balanced), and likewise for
+/// objects. Blocks with a backslash (escapes in strings, rare) go byte by byte.
+mod blocks {
+    use super::{Invalid, Result};
+
+    const BLOCK: usize = 32;
+
+    /// Masks (bit n = byte n) of `open`, `close`, `"` and `\` in a block.
+    #[derive(Debug, Clone, Copy)]
+    struct Masks {
+        opens: u32,
+        closes: u32,
+        quotes: u32,
+        backslashes: u32,
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[inline]
+    fn classify(block: &[u8; BLOCK], open: u8, close: u8) -> Masks {
+        use std::arch::x86_64::{
+            __m128i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_set1_epi8,
+        };
+        // SAFETY: SSE2 is part of the x86_64 baseline, so these intrinsics are
+        // always available; each load reads 16 bytes inside `block` (offsets 0
+        // and 16 of a 32-byte array) and `loadu` allows any alignment.
+        unsafe {
+            let lo = _mm_loadu_si128(block.as_ptr().cast::<__m128i>());
+            let hi = _mm_loadu_si128(block.as_ptr().add(16).cast::<__m128i>());
+            let mask = |byte: u8| {
+                let b = _mm_set1_epi8(byte as i8);
+                let l = _mm_movemask_epi8(_mm_cmpeq_epi8(lo, b)) as u32 & 0xFFFF;
+                let h = _mm_movemask_epi8(_mm_cmpeq_epi8(hi, b)) as u32 & 0xFFFF;
+                l | (h << 16)
+            };
+            Masks {
+                opens: mask(open),
+                closes: mask(close),
+                quotes: mask(b'"'),
+                backslashes: mask(b'\\'),
+            }
+        }
+    }
+
+    #[cfg(not(target_arch = "x86_64"))]
+    #[inline]
+    fn classify(block: &[u8; BLOCK], open: u8, close: u8) -> Masks {
+        let mut m = Masks {
+            opens: 0,
+            closes: 0,
+            quotes: 0,
+            backslashes: 0,
+        };
+        for (n, &b) in block.iter().enumerate() {
+            m.opens |= ((b == open) as u32) << n;
+            m.closes |= ((b == close) as u32) << n;
+            m.quotes |= ((b == b'"') as u32) << n;
+            m.backslashes |= ((b == b'\\') as u32) << n;
+        }
+        m
+    }
+
+    /// Bit n is set when byte n is inside a string (from an opening quote up to,
+    /// not including, its closing quote), given the quotes of the block.
+    #[inline]
+    fn prefix_xor(mut x: u32) -> u32 {
+        x ^= x << 1;
+        x ^= x << 2;
+        x ^= x << 4;
+        x ^= x << 8;
+        x ^= x << 16;
+        x
+    }
+
+    /// Applies the brackets flagged in `opens`/`closes` to `depth`; returns the
+    /// bit where the depth returns to zero, if it does.
+    #[inline]
+    fn walk(opens: u32, closes: u32, depth: &mut u32) -> Option<u32> {
+        let mut brackets = opens | closes;
+        while brackets != 0 {
+            let bit = brackets.trailing_zeros();
+            if opens >> bit & 1 == 1 {
+                *depth += 1;
+            } else {
+                *depth -= 1;
+                if *depth == 0 {
+                    return Some(bit);
+                }
+            }
+            brackets &= brackets - 1;
+        }
+        None
+    }
+
+    /// Skips the container opening at `start`; returns the index after its end.
+    pub(super) fn skip_container(bytes: &[u8], start: usize, open: u8, close: u8) -> Result<usize> {
+        let mut depth = 0u32;
+        let mut i = start;
+        // All ones while the previous block ended inside a string.
+        let mut inside = 0u32;
+        while let Some(block) = bytes.get(i..i + BLOCK) {
+            let m = classify(block.try_into().expect("32 bytes"), open, close);
+            if m.backslashes != 0 {
+                return bytewise(bytes, i, open, close, depth, inside != 0);
+            }
+            let in_string = prefix_xor(m.quotes) ^ inside;
+            if let Some(bit) = walk(m.opens & !in_string, m.closes & !in_string, &mut depth) {
+                return Ok(i + bit as usize + 1);
+            }
+            inside = ((in_string as i32) >> 31) as u32; // the top bit, everywhere
+            i += BLOCK;
+        }
+        bytewise(bytes, i, open, close, depth, inside != 0)
+    }
+
+    /// The same walk one byte at a time, with escapes: for blocks holding a
+    /// backslash and for the last few bytes.
+    fn bytewise(
+        bytes: &[u8],
+        mut i: usize,
+        open: u8,
+        close: u8,
+        mut depth: u32,
+        mut in_string: bool,
+    ) -> Result<usize> {
+        while let Some(&b) = bytes.get(i) {
+            if in_string {
+                match b {
+                    b'\\' => i += 1, // skip the escaped character too
+                    b'"' => in_string = false,
+                    _ => {}
+                }
+            } else if b == b'"' {
+                in_string = true;
+            } else if b == open {
+                depth += 1;
+            } else if b == close {
+                depth -= 1;
+                if depth == 0 {
+                    return Ok(i + 1);
+                }
+            }
+            i += 1;
+        }
+        Err(Invalid)
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        #[test]
+        fn skips_containers_whatever_their_strings_hold() {
+            let long = "x".repeat(40);
+            for (text, open, close) in [
+                (r#"[1, [2, [3]], "]", "[", 4] tail"#.to_string(), b'[', b']'),
+                (
+                    format!(r#"{{"a": "{long}}}", "b": {{"c": "{{"}}, "d": "\"}}"}} tail"#),
+                    b'{',
+                    b'}',
+                ),
+                (
+                    format!(r#"["{long}\"]", ["{long}"], "]"] tail"#),
+                    b'[',
+                    b']',
+                ),
+                (
+                    format!("[{}] tail", "[0.5, -1],".repeat(20) + "[]"),
+                    b'[',
+                    b']',
+                ),
+            ] {
+                let end = skip_container(text.as_bytes(), 0, open, close).unwrap();
+                assert_eq!(&text[end..], " tail", "{text}");
+            }
+            assert!(skip_container(b"[[1]", 0, b'[', b']').is_err());
+        }
+    }
+}
+
 /// Eight bytes at a time ("SIMD within a register") tests for the hot loops.
 mod swar {
     const ONES: u64 = 0x0101_0101_0101_0101;
@@ -596,6 +860,12 @@ mod swar {
             | zero_bytes(backslash)
             | (x.wrapping_sub(ONES * 0x20) & !x & HIGHS)
             | (x & HIGHS)
+    }
+
+    /// Flags the first quote or backslash of `x` in memory order.
+    #[inline]
+    pub fn quote_or_backslash(x: u64) -> u64 {
+        zero_bytes(x ^ (ONES * b'"' as u64)) | zero_bytes(x ^ (ONES * b'\\' as u64))
     }
 
     /// Flags each byte whose value is zero (exact up to the first flag).
@@ -631,6 +901,9 @@ mod swar {
                     let first = non_digits(u64::from_le_bytes(digits)).trailing_zeros() / 8;
                     let want = if b.is_ascii_digit() { 8 } else { pos };
                     assert_eq!(first as usize, want, "byte {b:#x}");
+                    let first = quote_or_backslash(x).trailing_zeros() / 8;
+                    let want = if b == b'"' || b == b'\\' { pos } else { 8 };
+                    assert_eq!(first as usize, want, "byte {b:#x}");
                 }
             }
         }
@@ -662,7 +935,23 @@ mod tests {
 
     fn run(paths: &[&str], event: &str) -> std::result::Result<Vec<String>, Invalid> {
         let mut c = Collect::default();
-        scan(event.as_bytes(), &trie(paths), 64, &mut c)?;
+        scan(
+            event.as_bytes(),
+            &trie(paths),
+            64,
+            Skipping::Validate,
+            &mut c,
+        )?;
+        // Trusting the event must report the same values.
+        let mut trusted = Collect::default();
+        scan(
+            event.as_bytes(),
+            &trie(paths),
+            64,
+            Skipping::Trust,
+            &mut trusted,
+        )?;
+        assert_eq!(trusted.0, c.0);
         Ok(c.0
             .into_iter()
             .map(|(field, raw, membership)| {
@@ -706,7 +995,16 @@ mod tests {
             assert!(run(&["a"], bad).is_err(), "{bad}");
         }
         let invalid_utf8 = b"{\"skip\": \"\xff\"}";
-        assert!(scan(invalid_utf8, &trie(&["a"]), 64, &mut Collect::default()).is_err());
+        assert!(
+            scan(
+                invalid_utf8,
+                &trie(&["a"]),
+                64,
+                Skipping::Validate,
+                &mut Collect::default()
+            )
+            .is_err()
+        );
     }
 
     #[test]
