@@ -7,3 +7,4 @@
 pub mod cli;
 pub mod json;
 pub mod pattern;
+pub mod rules;

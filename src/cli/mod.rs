@@ -6,11 +6,16 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod check;
 mod input;
 mod test_pattern;
 
 #[derive(Debug, Parser)]
-#[command(name = "switchyard", version, about = "A self-hosted, EventBridge-compatible event router")]
+#[command(
+    name = "switchyard",
+    version,
+    about = "A self-hosted, EventBridge-compatible event router"
+)]
 pub struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -21,6 +26,9 @@ enum Command {
     /// Test an EventBridge event pattern against an event (exit 0 match, 1 no match,
     /// 2 invalid pattern or event), or run a batch of cases.
     TestPattern(test_pattern::Args),
+    /// Validate a rules directory the way the server loads it: print every problem
+    /// as file:line:column: message (exit 0 none, 1 some, 2 unreadable directory).
+    Check(check::Args),
 }
 
 /// Parses the command line and runs the chosen subcommand.
@@ -28,5 +36,6 @@ pub fn run() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::TestPattern(args) => test_pattern::run(&args),
+        Command::Check(args) => check::run(&args),
     }
 }
