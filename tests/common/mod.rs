@@ -28,3 +28,22 @@ pub fn write_atomic(dir: &Path, name: &str, text: &str) {
     std::fs::write(&temporary, text).unwrap();
     std::fs::rename(&temporary, dir.join(name)).unwrap();
 }
+
+/// Polls `ready` until it holds or `within` has passed; panics naming `what`.
+pub fn wait_until(what: &str, within: std::time::Duration, mut ready: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + within;
+    while !ready() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "not within {within:?}: {what}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+}
+
+/// A rule matching events whose source is `source`, with one stdout target `target`.
+pub fn stdout_rule(name: &str, source: &str, target: &str) -> String {
+    format!(
+        r#"{{"Name": "{name}", "EventPattern": {{"source": ["{source}"]}}, "Targets": [{{"Id": "{target}", "Stdout": {{}}}}]}}"#
+    )
+}
