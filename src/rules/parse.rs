@@ -8,7 +8,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::json::{self, Json, JsonValue, Member, line_col};
+use crate::json::{self, Json, JsonValue, Member};
 use crate::pattern::{Pattern, PatternError, PatternLimits};
 
 use super::Problem;
@@ -105,6 +105,9 @@ pub fn parse_file(file: &Path, text: &str, context: &ParseContext) -> ParsedFile
     let mut reader = Reader {
         file,
         text,
+        line_starts: std::iter::once(0)
+            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+            .collect(),
         context,
         problems: Vec::new(),
     };
@@ -154,6 +157,9 @@ impl<'j> Obj<'j> {
 struct Reader<'a> {
     file: &'a Path,
     text: &'a str,
+    /// Byte offset where each line starts, to find line and column quickly (valid
+    /// rules record positions too, so this is on the reload path).
+    line_starts: Vec<usize>,
     context: &'a ParseContext,
     problems: Vec<Problem>,
 }
@@ -174,8 +180,15 @@ impl Reader<'_> {
         }
     }
 
+    /// The same line and column as `json::line_col`, without rescanning the text.
     fn position(&self, offset: usize) -> Position {
-        let (line, column) = line_col(self.text, offset);
+        let offset = offset.min(self.text.len());
+        let line = self.line_starts.partition_point(|&start| start <= offset);
+        let start = self.line_starts[line - 1];
+        let column = String::from_utf8_lossy(&self.text.as_bytes()[start..offset])
+            .chars()
+            .count()
+            + 1;
         Position { line, column }
     }
 
@@ -1281,5 +1294,35 @@ fn has_placeholder_key(json: &Json) -> bool {
             .any(|m| m.key.contains('\0') || has_placeholder_key(&m.value)),
         JsonValue::Array(items) => items.iter().any(has_placeholder_key),
         _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn positions_agree_with_line_col() {
+        let text = "{\n  \"Näme\": \"ü\",\r\n\n\t\"x\": [1,\n 2]}\n";
+        let context = ParseContext {
+            plugins_dir: PathBuf::new(),
+        };
+        let reader = Reader {
+            file: Path::new("r.json"),
+            text,
+            line_starts: std::iter::once(0)
+                .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+                .collect(),
+            context: &context,
+            problems: Vec::new(),
+        };
+        for offset in (0..=text.len()).filter(|&i| text.is_char_boundary(i)) {
+            let (line, column) = json::line_col(text, offset);
+            assert_eq!(
+                reader.position(offset),
+                Position { line, column },
+                "{offset}"
+            );
+        }
     }
 }
