@@ -1,7 +1,7 @@
 //! Loading whole directories: the example rules, checks across files, which files
 //! count as rule files, the per-file last-good policy, and matching snapshots.
 
-mod common;
+mod rules_support;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -292,7 +292,7 @@ fn input_may_be_json_text_or_a_json_value() {
     for input in [r#""{\"a\": 1}""#, r#"{"a": 1}"#] {
         let target =
             format!(", \"Targets\": [{{\"Id\": \"t\", \"Stdout\": {{}}, \"Input\": {input}}}]");
-        assert_eq!(common::problems(&rule("r", &target)), Vec::<String>::new());
+        assert_eq!(rules_support::problems(&rule("r", &target)), Vec::<String>::new());
     }
 }
 

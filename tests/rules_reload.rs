@@ -2,7 +2,7 @@
 //! of change becomes live within one second, broken files keep their last good
 //! rules, and events matched during changes see exactly one rule-set version.
 
-mod common;
+mod rules_support;
 
 use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use common::{stdout_rule, wait_until, write_atomic};
+use rules_support::{stdout_rule, wait_until, write_atomic};
 use switchyard::rules::{RuleSet, RulesWatcher, WatchOptions};
 
 const LIVE: Duration = Duration::from_secs(1);

@@ -1,11 +1,11 @@
 //! SIGHUP forces a full reload. Its own test binary: the signal goes to this
 //! whole process, and the watcher's handler must be installed before it is raised.
 
-mod common;
+mod rules_support;
 
 use std::time::Duration;
 
-use common::wait_until;
+use rules_support::wait_until;
 use switchyard::rules::{RulesWatcher, WatchOptions};
 
 #[test]

@@ -2,8 +2,8 @@
 //! line and column it points at. Generated cases are kept readable: each rule
 //! text puts the offending value at the start of a line where it can.
 
-mod common;
-use common::problems;
+mod rules_support;
+use rules_support::problems;
 
 #[test]
 fn invalid_json() {

@@ -1,4 +1,4 @@
-//! Helpers shared by the rules test files.
+//! Helpers shared by the rules test files (`tests/rules_*.rs`).
 #![allow(dead_code)]
 
 use std::path::Path;
