@@ -5,7 +5,6 @@
 //! and delivering, transforming and retrying are later stages that read these types.
 
 use std::path::PathBuf;
-use std::sync::Arc;
 
 use serde::Serialize;
 
@@ -94,19 +93,6 @@ pub enum Destination {
     EventBus { name: String },
 }
 
-impl Destination {
-    /// The property name that selects this kind of destination.
-    pub fn kind(&self) -> &'static str {
-        match self {
-            Destination::Kafka { .. } => "Kafka",
-            Destination::Http { .. } => "Http",
-            Destination::File { .. } => "File",
-            Destination::Stdout => "Stdout",
-            Destination::EventBus { .. } => "EventBus",
-        }
-    }
-}
-
 /// What a target receives (EventBridge allows at most one of the three fields).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TargetInput {
@@ -165,6 +151,3 @@ impl Default for RetryPolicy {
         }
     }
 }
-
-/// Rules are shared between the directory state and snapshots, never copied.
-pub type SharedRule = Arc<Rule>;
