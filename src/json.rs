@@ -128,10 +128,7 @@ pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
         .iter()
         .rposition(|&b| b == b'\n')
         .map_or(0, |i| i + 1);
-    let column = String::from_utf8_lossy(&before[line_start..])
-        .chars()
-        .count()
-        + 1;
+    let column = String::from_utf8_lossy(&before[line_start..]).chars().count() + 1;
     (line, column)
 }
 
@@ -190,10 +187,7 @@ impl Parser<'_> {
 
     fn unexpected(&self, wanted: &str) -> JsonError {
         match self.text[self.pos..].chars().next() {
-            None => self.error_at(
-                self.pos,
-                format!("unexpected end of input, expected {wanted}"),
-            ),
+            None => self.error_at(self.pos, format!("unexpected end of input, expected {wanted}")),
             Some(c) => self.error_at(self.pos, format!("unexpected {c:?}, expected {wanted}")),
         }
     }
@@ -478,10 +472,7 @@ mod tests {
         let JsonValue::Object(members) = doc.value else {
             panic!()
         };
-        assert_eq!(
-            &text[members[0].key_span.start..members[0].key_span.end],
-            "\"k\""
-        );
+        assert_eq!(&text[members[0].key_span.start..members[0].key_span.end], "\"k\"");
         let span = members[0].value.span;
         assert_eq!(&text[span.start..span.end], "[1, true]");
         assert_eq!(line_col(text, span.start), (2, 8));
@@ -489,47 +480,17 @@ mod tests {
 
     #[test]
     fn syntax_errors_name_line_and_column() {
-        assert_eq!(
-            err("{\"a\": 1,\n \"b\" 2}"),
-            "unexpected '2', expected ':' at line 2 column 6"
-        );
-        assert_eq!(
-            err("[1, 2"),
-            "unexpected end of input, expected ',' or ']' at line 1 column 6"
-        );
-        assert_eq!(
-            err("01"),
-            "unexpected text after the JSON value at line 1 column 2"
-        );
-        assert_eq!(
-            err("1."),
-            "unexpected end of input, expected a digit after '.' at line 1 column 3"
-        );
+        assert_eq!(err("{\"a\": 1,\n \"b\" 2}"), "unexpected '2', expected ':' at line 2 column 6");
+        assert_eq!(err("[1, 2"), "unexpected end of input, expected ',' or ']' at line 1 column 6");
+        assert_eq!(err("01"), "unexpected text after the JSON value at line 1 column 2");
+        assert_eq!(err("1."), "unexpected end of input, expected a digit after '.' at line 1 column 3");
         assert_eq!(err("\"abc"), "unterminated string at line 1 column 5");
-        assert_eq!(
-            err("\"\\x\""),
-            "invalid escape in string at line 1 column 2"
-        );
-        assert_eq!(
-            err("\"\\ud800\""),
-            "unpaired surrogate in \\u escape at line 1 column 2"
-        );
-        assert_eq!(
-            err("\"a\tb\""),
-            "control character in string (escape it, e.g. \\n) at line 1 column 3"
-        );
-        assert_eq!(
-            err("tru"),
-            "unexpected 't', expected a JSON value at line 1 column 1"
-        );
-        assert_eq!(
-            err("NaN"),
-            "unexpected 'N', expected a JSON value at line 1 column 1"
-        );
-        assert_eq!(
-            err(""),
-            "unexpected end of input, expected a JSON value at line 1 column 1"
-        );
+        assert_eq!(err("\"\\x\""), "invalid escape in string at line 1 column 2");
+        assert_eq!(err("\"\\ud800\""), "unpaired surrogate in \\u escape at line 1 column 2");
+        assert_eq!(err("\"a\tb\""), "control character in string (escape it, e.g. \\n) at line 1 column 3");
+        assert_eq!(err("tru"), "unexpected 't', expected a JSON value at line 1 column 1");
+        assert_eq!(err("NaN"), "unexpected 'N', expected a JSON value at line 1 column 1");
+        assert_eq!(err(""), "unexpected end of input, expected a JSON value at line 1 column 1");
     }
 
     #[test]

@@ -41,10 +41,7 @@ fn batch_agrees_with_every_public_eventbridge_case() {
                 case.id,
                 case.expect,
                 result["result"],
-                result
-                    .get("error")
-                    .map(|e| e.to_string())
-                    .unwrap_or_default(),
+                result.get("error").map(|e| e.to_string()).unwrap_or_default(),
                 case.pattern,
                 case.event,
             ));

@@ -292,7 +292,10 @@ fn input_may_be_json_text_or_a_json_value() {
     for input in [r#""{\"a\": 1}""#, r#"{"a": 1}"#] {
         let target =
             format!(", \"Targets\": [{{\"Id\": \"t\", \"Stdout\": {{}}, \"Input\": {input}}}]");
-        assert_eq!(rules_support::problems(&rule("r", &target)), Vec::<String>::new());
+        assert_eq!(
+            rules_support::problems(&rule("r", &target)),
+            Vec::<String>::new()
+        );
     }
 }
 

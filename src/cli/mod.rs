@@ -11,11 +11,7 @@ mod input;
 mod test_pattern;
 
 #[derive(Debug, Parser)]
-#[command(
-    name = "switchyard",
-    version,
-    about = "A self-hosted, EventBridge-compatible event router"
-)]
+#[command(name = "switchyard", version, about = "A self-hosted, EventBridge-compatible event router")]
 pub struct Cli {
     #[command(subcommand)]
     command: Command,

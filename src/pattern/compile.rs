@@ -10,7 +10,9 @@
 use std::fmt;
 
 use super::ip::Cidr;
-use super::model::{AnyOf, AnythingBut, Bound, Conjunction, FieldTest, Literal, Range, ValueTest};
+use super::model::{
+    AnyOf, AnythingBut, Bound, Conjunction, FieldTest, Literal, Range, ValueTest,
+};
 use super::number::{self, Number};
 use super::text::Wildcard;
 use crate::json::{self, Json, JsonValue, Member, Span};
@@ -214,23 +216,14 @@ impl Compiler<'_> {
             let field_path = join(path, &member.key);
             match &member.value.value {
                 JsonValue::Object(inner) => {
-                    let nested = self.object(
-                        inner,
-                        &member.value,
-                        &field_path,
-                        &field_location,
-                        depth + 1,
-                    )?;
+                    let nested =
+                        self.object(inner, &member.value, &field_path, &field_location, depth + 1)?;
                     out.fields.extend(nested.fields);
                     out.any_of.extend(nested.any_of);
                 }
                 JsonValue::Array(items) => {
-                    out.fields.push(self.field(
-                        items,
-                        &member.value,
-                        field_path,
-                        field_location,
-                    )?);
+                    out.fields
+                        .push(self.field(items, &member.value, field_path, field_location)?);
                 }
                 other => {
                     return Err(error(
@@ -415,14 +408,16 @@ fn operator(members: &[Member], item: &Json, location: &str) -> Result<ValueTest
             other => Err(fail(format!(
                 "\"equals-ignore-case\" takes a string, found {}",
                 other.type_name()
-            ))),
+            )))
         },
         "wildcard" => match &value.value {
-            JsonValue::String(s) => wildcard(s).map(ValueTest::Wildcard).map_err(fail),
+            JsonValue::String(s) => wildcard(s)
+                .map(ValueTest::Wildcard)
+                .map_err(fail),
             other => Err(fail(format!(
                 "\"wildcard\" takes a string, found {}",
                 other.type_name()
-            ))),
+            )))
         },
         "anything-but" => anything_but(value, location).map(ValueTest::AnythingBut),
         "numeric" => numeric(value, location).map(ValueTest::Numeric),
@@ -436,14 +431,14 @@ fn operator(members: &[Member], item: &Json, location: &str) -> Result<ValueTest
                 } else {
                     String::new()
                 }
-            ))),
+            )))
         },
         "cidr" => match &value.value {
             JsonValue::String(s) => Cidr::parse(s).map(ValueTest::Cidr).map_err(fail),
             other => Err(fail(format!(
                 "\"cidr\" takes a string such as \"10.0.0.0/24\", found {}",
                 other.type_name()
-            ))),
+            )))
         },
         unknown => {
             let hint = OPERATORS
@@ -486,16 +481,10 @@ fn anything_but(value: &Json, location: &str) -> Result<AnythingBut, PatternErro
         },
         JsonValue::Array(items) => {
             if items.is_empty() {
-                return Err(fail(
-                    "\"anything-but\" needs at least one value".to_string(),
-                ));
+                return Err(fail("\"anything-but\" needs at least one value".to_string()));
             }
-            let strings = items
-                .iter()
-                .all(|i| matches!(i.value, JsonValue::String(_)));
-            let numbers = items
-                .iter()
-                .all(|i| matches!(i.value, JsonValue::Number(_)));
+            let strings = items.iter().all(|i| matches!(i.value, JsonValue::String(_)));
+            let numbers = items.iter().all(|i| matches!(i.value, JsonValue::Number(_)));
             if !strings && !numbers {
                 return Err(fail(format!(
                     "\"anything-but\" takes a list of only strings or only numbers, found {value}"
@@ -567,7 +556,7 @@ fn anything_but(value: &Json, location: &str) -> Result<AnythingBut, PatternErro
         other => Err(fail(format!(
             "\"anything-but\" takes a string, a number, a list of strings or numbers, or an object with prefix, suffix, equals-ignore-case or wildcard; found {}",
             other.type_name()
-        ))),
+        )))
     }
 }
 
@@ -598,24 +587,13 @@ fn numeric(value: &Json, location: &str) -> Result<Range, PatternError> {
             }
         };
         let Some(JsonValue::Number(n)) = chunk.get(1).map(|j| &j.value) else {
-            return Err(fail(format!(
-                "\"numeric\" comparison \"{op}\" must be followed by a number"
-            )));
+            return Err(fail(format!("\"numeric\" comparison \"{op}\" must be followed by a number")));
         };
         pairs.push((op, comparable(n, "numeric").map_err(fail)?));
     }
-    let bound = |x: f64, inclusive| {
-        Some(Bound {
-            value: x,
-            inclusive,
-        })
-    };
+    let bound = |x: f64, inclusive| Some(Bound { value: x, inclusive });
     let range = match pairs.as_slice() {
-        [] => {
-            return Err(fail(
-                "\"numeric\" needs at least one comparison".to_string(),
-            ));
-        }
+        [] => return Err(fail("\"numeric\" needs at least one comparison".to_string())),
         [("=", x)] => Range {
             lower: bound(*x, true),
             upper: bound(*x, true),
@@ -640,9 +618,7 @@ fn numeric(value: &Json, location: &str) -> Result<Range, PatternError> {
             }
         }
         [("=", _), ..] => {
-            return Err(fail(
-                "\"numeric\" \"=\" must stand alone: [\"=\", number]".to_string(),
-            ));
+            return Err(fail("\"numeric\" \"=\" must stand alone: [\"=\", number]".to_string()));
         }
         [_, _] => {
             return Err(fail(

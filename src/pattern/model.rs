@@ -41,9 +41,7 @@ pub struct FieldTest {
 impl FieldTest {
     /// Whether the list holds `exists: false`, which a missing field satisfies.
     pub fn wants_absent(&self) -> bool {
-        self.tests
-            .iter()
-            .any(|t| matches!(t, ValueTest::Exists(false)))
+        self.tests.iter().any(|t| matches!(t, ValueTest::Exists(false)))
     }
 
     /// Whether one event value satisfies any test in the list.
@@ -140,7 +138,9 @@ pub enum Scalar<'a> {
 impl Literal {
     fn equals(&self, value: &Scalar<'_>) -> bool {
         match (self, value) {
-            (Literal::String(p), Scalar::String(e)) => p == e || ip_equal(p, e),
+            (Literal::String(p), Scalar::String(e)) => {
+                p == e || ip_equal(p, e)
+            }
             (Literal::Number(p), Scalar::Number(e)) => p.same_as(e),
             (Literal::Bool(p), Scalar::Bool(e)) => p == e,
             (Literal::Null, Scalar::Null) => true,

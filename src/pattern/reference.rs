@@ -98,10 +98,7 @@ pub fn expand(c: &Conjunction) -> Vec<Vec<&FieldTest>> {
 
 /// The ways one field test can hold: an accepting value, or `None` for "absent"
 /// when the test allows `exists: false` and the field has no value.
-pub fn candidates<'e, 'a>(
-    test: &'e FieldTest,
-    event: &'e FlatEvent<'a>,
-) -> Vec<Option<&'e Leaf<'a>>> {
+pub fn candidates<'e, 'a>(test: &'e FieldTest, event: &'e FlatEvent<'a>) -> Vec<Option<&'e Leaf<'a>>> {
     let mut out: Vec<Option<&Leaf<'a>>> = event
         .at(&test.path)
         .filter(|leaf| test.accepts(&leaf.value))

@@ -101,10 +101,7 @@ impl std::fmt::Display for WildcardError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             WildcardError::ConsecutiveStars => {
-                write!(
-                    f,
-                    "consecutive wildcard characters (\"**\") are not allowed"
-                )
+                write!(f, "consecutive wildcard characters (\"**\") are not allowed")
             }
             WildcardError::BadEscape(c) => write!(
                 f,
@@ -205,18 +202,9 @@ mod tests {
 
     #[test]
     fn wildcard_errors() {
-        assert_eq!(
-            Wildcard::parse("a**b"),
-            Err(WildcardError::ConsecutiveStars)
-        );
-        assert_eq!(
-            Wildcard::parse(r"bad\q"),
-            Err(WildcardError::BadEscape('q'))
-        );
-        assert_eq!(
-            Wildcard::parse("abc\\"),
-            Err(WildcardError::TrailingBackslash)
-        );
+        assert_eq!(Wildcard::parse("a**b"), Err(WildcardError::ConsecutiveStars));
+        assert_eq!(Wildcard::parse(r"bad\q"), Err(WildcardError::BadEscape('q')));
+        assert_eq!(Wildcard::parse("abc\\"), Err(WildcardError::TrailingBackslash));
         assert_eq!(
             WildcardError::BadEscape('q').to_string(),
             r#"invalid escape "\q": only "\*" and "\\" may be escaped"#
