@@ -8,3 +8,4 @@ pub mod bench;
 pub mod cli;
 pub mod json;
 pub mod pattern;
+pub mod rules;

@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod bench;
+mod check;
 mod input;
 mod test_pattern;
 
@@ -26,6 +27,9 @@ enum Command {
     /// Test an EventBridge event pattern against an event (exit 0 match, 1 no match,
     /// 2 invalid pattern or event), or run a batch of cases.
     TestPattern(test_pattern::Args),
+    /// Validate a rules directory the way the server loads it: print every problem
+    /// as file:line:column: message (exit 0 none, 1 some, 2 unreadable directory).
+    Check(check::Args),
     /// Measure the matcher, or generate benchmark data.
     #[command(subcommand)]
     Bench(bench::Command),
@@ -36,6 +40,7 @@ pub fn run() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::TestPattern(args) => test_pattern::run(&args),
+        Command::Check(args) => check::run(&args),
         Command::Bench(command) => bench::run(&command),
     }
 }

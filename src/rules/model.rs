@@ -1,0 +1,153 @@
+//! The rule model: plain data for rules and targets after validation.
+//!
+//! It owns the shapes (with EventBridge's names and defaults) and nothing else:
+//! reading files into these types is `parse`, checks across files are `directory`,
+//! and delivering, transforming and retrying are later stages that read these types.
+
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+use crate::pattern::Pattern;
+
+/// A 1-based line and column in a rule file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Position {
+    pub line: usize,
+    pub column: usize,
+}
+
+/// One validated rule (CloudFormation `AWS::Events::Rule` properties).
+#[derive(Debug, Clone)]
+pub struct Rule {
+    /// `Name`: 1 to 64 of `[.\-_A-Za-z0-9]`, unique across the directory.
+    pub name: String,
+    /// `Description`: at most 512 characters.
+    pub description: Option<String>,
+    /// `EventBusName`: the bus whose events the rule sees (default `default`).
+    pub event_bus_name: String,
+    /// `State`.
+    pub state: RuleState,
+    /// `EventPattern`, validated.
+    pub event_pattern: Pattern,
+    /// `Targets`: at most 5, ids unique within the rule.
+    pub targets: Vec<Target>,
+    /// The file the rule came from and where its `Name` value stands there.
+    pub file: PathBuf,
+    pub at: Position,
+}
+
+impl Rule {
+    pub fn is_enabled(&self) -> bool {
+        self.state != RuleState::Disabled
+    }
+}
+
+/// `State`. EventBridge's `ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS` is read as
+/// enabled: switchyard has no CloudTrail events to leave out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum RuleState {
+    Enabled,
+    EnabledWithAllCloudtrailManagementEvents,
+    Disabled,
+}
+
+/// One target of a rule.
+#[derive(Debug, Clone)]
+pub struct Target {
+    /// `Id`: 1 to 64 of `[.\-_A-Za-z0-9]`, unique within the rule.
+    pub id: String,
+    /// Where matched events go (switchyard's extension; EventBridge uses `Arn`).
+    pub destination: Destination,
+    /// Where the destination is written in the file (for cross-file checks).
+    pub destination_at: Position,
+    /// What is sent: the event, `Input`, `InputPath` or `InputTransformer`.
+    pub input: TargetInput,
+    /// `Transform`: a Wasm plugin run after the input is shaped.
+    pub transform: Option<Transform>,
+    /// `RetryPolicy`, with EventBridge's defaults when absent.
+    pub retry_policy: RetryPolicy,
+    /// `DeadLetterConfig`: where events go when delivery finally fails.
+    pub dead_letter: Option<Destination>,
+}
+
+/// Where a target (or a dead-letter queue) delivers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Destination {
+    /// `"Kafka": {"Topic", "KeyPath"?}`: the record key is taken from the event.
+    Kafka {
+        topic: String,
+        key_path: Option<JsonPath>,
+    },
+    /// `"Http": {"Endpoint", "Method"?, "Headers"?}`.
+    Http {
+        endpoint: String,
+        method: String,
+        headers: Vec<(String, String)>,
+    },
+    /// `"File": {"Path"}`: JSON Lines appended to the file.
+    File { path: PathBuf },
+    /// `"Stdout": {}`: JSON Lines on standard output.
+    Stdout,
+    /// `"EventBus": {"Name"}`: put the event on another bus of this switchyard.
+    EventBus { name: String },
+}
+
+/// What a target receives (EventBridge allows at most one of the three fields).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TargetInput {
+    /// None of `Input`, `InputPath`, `InputTransformer`: the whole matched event.
+    MatchedEvent,
+    /// `Input`: this constant JSON text instead of the event.
+    Constant(String),
+    /// `InputPath`: the part of the event this path selects.
+    Path(JsonPath),
+    /// `InputTransformer`.
+    Transformer(InputTransformer),
+}
+
+/// `InputTransformer`: values picked from the event, filled into a template.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InputTransformer {
+    /// `InputPathsMap`, in file order: placeholder name and the path it reads.
+    pub input_paths_map: Vec<(String, JsonPath)>,
+    /// `InputTemplate`, with `<name>` placeholders.
+    pub input_template: String,
+}
+
+/// A JSONPath in EventBridge's dialect (dot notation, array indices, wildcards).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JsonPath {
+    /// As written in the rule, e.g. `$.detail.instance-id`.
+    pub text: String,
+    /// The same path in RFC 9535 bracket notation, e.g. `$['detail']['instance-id']`,
+    /// which `jsonpath-rust` evaluates (it does not accept `-` in dot notation).
+    pub normalized: String,
+}
+
+/// `Transform`: a Wasm plugin, `plugins/<Plugin>.wasm`, and its configuration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Transform {
+    pub plugin: String,
+    pub plugin_path: PathBuf,
+    /// `Config` as compact JSON text (an object); `{}` when absent.
+    pub config: String,
+}
+
+/// `RetryPolicy`, with EventBridge's ranges and defaults.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct RetryPolicy {
+    /// 0 to 185, default 185.
+    pub maximum_retry_attempts: u32,
+    /// 60 to 86400, default 86400 (24 hours).
+    pub maximum_event_age_in_seconds: u32,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy {
+            maximum_retry_attempts: 185,
+            maximum_event_age_in_seconds: 86_400,
+        }
+    }
+}
