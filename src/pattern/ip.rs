@@ -11,14 +11,12 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 /// Parses an IPv4 or IPv6 address in the forms EventBridge recognises.
 pub fn parse_ip(text: &str) -> Option<IpAddr> {
-    let ipv4_shape = text.split('.').count() == 4
-        && text
-            .split('.')
-            .all(|part| !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit()));
-    if ipv4_shape {
-        return text.parse::<Ipv4Addr>().ok().map(IpAddr::V4);
+    let bytes = text.as_bytes();
+    if bytes.iter().all(|&b| b == b'.' || b.is_ascii_digit()) {
+        return parse_ipv4(bytes).map(IpAddr::V4);
     }
-    let ipv6_shape = text.contains(':') && text.bytes().all(|b| b == b':' || b.is_ascii_hexdigit());
+    let ipv6_shape =
+        bytes.contains(&b':') && bytes.iter().all(|&b| b == b':' || b.is_ascii_hexdigit());
     if ipv6_shape {
         let v6 = text.parse::<Ipv6Addr>().ok()?;
         return Some(match v6.to_ipv4_mapped() {
@@ -27,6 +25,23 @@ pub fn parse_ip(text: &str) -> Option<IpAddr> {
         });
     }
     None
+}
+
+/// Four dot-separated decimal octets, each 0 to 255 without leading zeros (which
+/// would be ambiguous), as the standard library reads them; done by hand because
+/// events carry many addresses and this runs for each.
+fn parse_ipv4(bytes: &[u8]) -> Option<Ipv4Addr> {
+    let mut octets = [0u8; 4];
+    let mut parts = bytes.split(|&b| b == b'.');
+    for octet in &mut octets {
+        let part = parts.next()?;
+        if part.is_empty() || part.len() > 3 || (part.len() > 1 && part[0] == b'0') {
+            return None;
+        }
+        let value = part.iter().fold(0u32, |v, &d| v * 10 + u32::from(d - b'0'));
+        *octet = u8::try_from(value).ok()?;
+    }
+    parts.next().is_none().then_some(Ipv4Addr::from(octets))
 }
 
 /// A CIDR block such as `10.0.0.0/8` or `2001:db8::/32`.
@@ -84,13 +99,13 @@ impl Cidr {
 
     /// Whether an event string is an address inside this block.
     pub fn contains(&self, text: &str) -> bool {
-        match parse_ip(text) {
-            Some(ip) => {
-                let (value, v6) = widen(ip);
-                v6 == self.v6 && value & self.mask == self.network
-            }
-            None => false,
-        }
+        parse_ip(text).is_some_and(|ip| self.contains_address(ip))
+    }
+
+    /// Whether an address is inside this block.
+    pub fn contains_address(&self, ip: IpAddr) -> bool {
+        let (value, v6) = widen(ip);
+        v6 == self.v6 && value & self.mask == self.network
     }
 }
 
@@ -104,6 +119,31 @@ fn widen(ip: IpAddr) -> (u128, bool) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ipv4_reading_matches_the_standard_library() {
+        for text in [
+            "10.0.0.1",
+            "0.0.0.0",
+            "255.255.255.255",
+            "256.0.0.1",
+            "010.0.0.1",
+            "1.2.3",
+            "1.2.3.4.5",
+            "1..2.3",
+            "1.2.3.",
+            ".1.2.3",
+            "00.1.2.3",
+            "1.2.3.0004",
+            "999.1.1.1",
+        ] {
+            assert_eq!(
+                parse_ipv4(text.as_bytes()),
+                text.parse::<Ipv4Addr>().ok(),
+                "{text}"
+            );
+        }
+    }
 
     #[test]
     fn cidr_contains() {

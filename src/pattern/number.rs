@@ -72,8 +72,10 @@ fn round_trip_slow(text: &str) -> Option<f64> {
     if !value.is_finite() {
         return None;
     }
-    // Rust prints the shortest text that reads back as the same double; a stack
-    // buffer keeps this free of allocation on the matching hot path.
+    // Rust prints the shortest text that reads back as the same double, choosing
+    // the closest when several qualify (faster formatters such as zmij may pick
+    // another 17-digit text, which would change which numbers round-trip). A
+    // stack buffer keeps this free of allocation on the matching hot path.
     let mut buffer = [0u8; 40];
     let mut cursor = std::io::Cursor::new(&mut buffer[..]);
     std::io::Write::write_fmt(&mut cursor, format_args!("{value:e}")).ok()?;

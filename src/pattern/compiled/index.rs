@@ -13,7 +13,7 @@ use std::net::IpAddr;
 
 use rustc_hash::FxHashMap;
 
-use super::super::ip::parse_ip;
+use super::super::ip::{Cidr, parse_ip};
 use super::super::model::{Literal, Scalar, ValueTest};
 use super::super::number::NumberRef;
 use super::scan::ScanValue;
@@ -113,8 +113,9 @@ pub(super) struct FieldIndex {
     ascii_ci_suffixes: ByteTrie,
     /// Tests tried one by one.
     scan: Vec<(ValueTest, u32)>,
-    /// Whether any entry needs the event value parsed as an IP address or number.
-    wants_address: bool,
+    /// `cidr` blocks: the event value is parsed as an address once and tried
+    /// against each.
+    cidrs: Vec<(Cidr, u32)>,
 }
 
 /// The value in the terms of the pattern model.
@@ -136,6 +137,7 @@ enum Slot<'t> {
     False,
     Null,
     Address(IpAddr),
+    Cidr(&'t Cidr),
     Prefix(&'t str),
     Suffix(&'t str),
     AsciiCi(String),
@@ -154,6 +156,7 @@ fn slot(test: &ValueTest) -> Slot<'_> {
     match test {
         ValueTest::Exact(Literal::String(s)) => Slot::String(s),
         ValueTest::Exact(Literal::Address(ip)) => Slot::Address(*ip),
+        ValueTest::Cidr(c) => Slot::Cidr(c),
         ValueTest::Exact(Literal::Number(n)) => match n.value {
             Some(x) => Slot::Number(number_key(x)),
             None => Slot::NumberText(&n.text),
@@ -207,10 +210,8 @@ impl FieldIndex {
             Slot::True => self.trues.push(pred),
             Slot::False => self.falses.push(pred),
             Slot::Null => self.nulls.push(pred),
-            Slot::Address(ip) => {
-                add_to(&mut self.addresses, ip, pred);
-                self.wants_address = true;
-            }
+            Slot::Address(ip) => add_to(&mut self.addresses, ip, pred),
+            Slot::Cidr(c) => self.cidrs.push((c.clone(), pred)),
             Slot::Prefix(p) => self.prefixes.insert(p.bytes(), pred),
             Slot::Suffix(p) => self.suffixes.insert(p.bytes().rev(), pred),
             Slot::AsciiCi(p) => add_to(&mut self.ascii_ci, p.into(), pred),
@@ -228,10 +229,8 @@ impl FieldIndex {
             Slot::True => self.trues.retain(|&p| p != pred),
             Slot::False => self.falses.retain(|&p| p != pred),
             Slot::Null => self.nulls.retain(|&p| p != pred),
-            Slot::Address(ip) => {
-                remove_from(&mut self.addresses, &ip, pred);
-                self.wants_address = !self.addresses.is_empty();
-            }
+            Slot::Address(ip) => remove_from(&mut self.addresses, &ip, pred),
+            Slot::Cidr(_) => self.cidrs.retain(|(_, p)| *p != pred),
             Slot::Prefix(p) => self.prefixes.remove(p.bytes(), pred),
             Slot::Suffix(p) => self.suffixes.remove(p.bytes().rev(), pred),
             Slot::AsciiCi(p) => remove_from(&mut self.ascii_ci, p.as_str(), pred),
@@ -275,10 +274,17 @@ impl FieldIndex {
         if let Some(preds) = self.strings.get(s) {
             preds.iter().for_each(|&p| hit(p));
         }
-        if self.wants_address
-            && let Some(preds) = parse_ip(s).and_then(|ip| self.addresses.get(&ip))
+        if (!self.addresses.is_empty() || !self.cidrs.is_empty())
+            && let Some(ip) = parse_ip(s)
         {
-            preds.iter().for_each(|&p| hit(p));
+            if let Some(preds) = self.addresses.get(&ip) {
+                preds.iter().for_each(|&p| hit(p));
+            }
+            for (block, pred) in &self.cidrs {
+                if block.contains_address(ip) {
+                    hit(*pred);
+                }
+            }
         }
         let bytes = s.as_bytes();
         if !self.prefixes.is_empty() {
@@ -288,11 +294,26 @@ impl FieldIndex {
             self.suffixes.walk(bytes.iter().rev().copied(), hit);
         }
         if !self.ascii_ci.is_empty() {
-            // Only ASCII events can equal an ASCII pattern ignoring case.
-            if s.is_ascii()
-                && let Some(preds) = self.ascii_ci.get(s.to_ascii_lowercase().as_str())
-            {
-                preds.iter().for_each(|&p| hit(p));
+            // Only ASCII events can equal an ASCII pattern ignoring case. Short
+            // values are lower-cased on the stack.
+            if s.is_ascii() {
+                let mut buffer = [0u8; 64];
+                let owned;
+                let lowered: &[u8] = match buffer.get_mut(..s.len()) {
+                    Some(b) => {
+                        b.copy_from_slice(s.as_bytes());
+                        b.make_ascii_lowercase();
+                        b
+                    }
+                    None => {
+                        owned = s.to_ascii_lowercase();
+                        owned.as_bytes()
+                    }
+                };
+                let lowered = std::str::from_utf8(lowered).unwrap_or_default();
+                if let Some(preds) = self.ascii_ci.get(lowered) {
+                    preds.iter().for_each(|&p| hit(p));
+                }
             }
         }
         if !self.ascii_ci_prefixes.is_empty() {

@@ -46,7 +46,7 @@ impl PathTrie {
             None => n
                 .children
                 .iter()
-                .find(|(k, _)| &**k == segment)
+                .find(|(k, _)| same_bytes(k, segment))
                 .map(|&(_, c)| c),
         }
     }
@@ -101,6 +101,22 @@ impl PathTrie {
 
     fn has_children(&self, node: u32) -> bool {
         !self.nodes[node as usize].children.is_empty()
+    }
+}
+
+/// Byte equality tuned for short keys: most event keys a named level sees are
+/// compared against one or two pattern keys and differ.
+#[inline]
+fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    let n = a.len();
+    if n != b.len() {
+        return false;
+    }
+    let word = |s: &[u8], at: usize| u64::from_le_bytes(s[at..at + 8].try_into().expect("8 bytes"));
+    match n {
+        0..8 => a.iter().zip(b).all(|(x, y)| x == y),
+        8..=16 => word(a, 0) == word(b, 0) && word(a, n - 8) == word(b, n - 8),
+        _ => a == b,
     }
 }
 
