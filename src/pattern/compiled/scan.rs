@@ -56,7 +56,7 @@ impl PathTrie {
     fn follow(&self, node: u32, key: &[u8]) -> Option<u32> {
         // Segments never hold dots, so a dotted key can only miss as a whole.
         let found = self.child(node, key);
-        if found.is_some() || !key.contains(&b'.') {
+        if found.is_some() || !swar::has_dot(key) {
             return found;
         }
         key.split(|&b| b == b'.')
@@ -878,6 +878,19 @@ mod swar {
             | (x & HIGHS)
     }
 
+    /// Whether `bytes` holds a dot (keys are short: a word or two).
+    #[inline]
+    pub fn has_dot(bytes: &[u8]) -> bool {
+        let mut chunks = bytes.chunks_exact(8);
+        for chunk in &mut chunks {
+            let x = u64::from_le_bytes(chunk.try_into().expect("8 bytes"));
+            if zero_bytes(x ^ (ONES * b'.' as u64)) != 0 {
+                return true;
+            }
+        }
+        chunks.remainder().contains(&b'.')
+    }
+
     /// Flags the first quote or backslash of `x` in memory order.
     #[inline]
     pub fn quote_or_backslash(x: u64) -> u64 {
@@ -917,6 +930,8 @@ mod swar {
                     let first = non_digits(u64::from_le_bytes(digits)).trailing_zeros() / 8;
                     let want = if b.is_ascii_digit() { 8 } else { pos };
                     assert_eq!(first as usize, want, "byte {b:#x}");
+                    assert_eq!(has_dot(&chunk), b == b'.');
+                    assert_eq!(has_dot(&chunk[..pos + 1]), b == b'.');
                     let first = quote_or_backslash(x).trailing_zeros() / 8;
                     let want = if b == b'"' || b == b'\\' { pos } else { 8 };
                     assert_eq!(first as usize, want, "byte {b:#x}");
