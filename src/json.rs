@@ -60,6 +60,36 @@ impl JsonValue {
     }
 }
 
+impl Json {
+    /// Length of the value written as compact JSON (no spaces, numbers as written).
+    pub fn compact_len(&self) -> usize {
+        let quoted = |s: &str| serde_json::to_string(s).map_or(s.len() + 2, |q| q.len());
+        match &self.value {
+            JsonValue::Null => 4,
+            JsonValue::Bool(b) => {
+                if *b {
+                    4
+                } else {
+                    5
+                }
+            }
+            JsonValue::Number(n) => n.len(),
+            JsonValue::String(s) => quoted(s),
+            // Brackets plus separators (one fewer than items) plus the items.
+            JsonValue::Array(items) => {
+                1 + items.len().max(1) + items.iter().map(Json::compact_len).sum::<usize>()
+            }
+            JsonValue::Object(members) => {
+                1 + members.len().max(1)
+                    + members
+                        .iter()
+                        .map(|m| quoted(&m.key) + 1 + m.value.compact_len())
+                        .sum::<usize>()
+            }
+        }
+    }
+}
+
 impl fmt::Display for Json {
     /// Compact JSON, numbers as written: used to quote patterns back to users.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -540,6 +570,25 @@ mod tests {
             "nesting deeper than 10 levels"
         );
         assert!(parse(&format!("{}{}", "[".repeat(10), "]".repeat(10)), 10).is_ok());
+    }
+
+    #[test]
+    fn compact_len_is_the_length_without_whitespace() {
+        for text in [
+            r#"{ "a" : [ 1 , "x\"y" , { } , [ ] , null, true, false ] }"#,
+            "[]",
+            "{}",
+            "3.0e2",
+        ] {
+            let compact: String =
+                serde_json::to_string(&serde_json::from_str::<serde_json::Value>(text).unwrap())
+                    .unwrap();
+            assert_eq!(
+                parse(text, 8).unwrap().compact_len(),
+                compact.len(),
+                "{text}"
+            );
+        }
     }
 
     #[test]

@@ -133,13 +133,15 @@ pub fn compile_text(text: &str, limits: &PatternLimits) -> Result<Conjunction, P
 /// Validates a pattern already read as JSON (for example from a rule file, so that
 /// error spans point into that file).
 pub fn compile_json(doc: &Json, limits: &PatternLimits) -> Result<Conjunction, PatternError> {
-    let size = doc.span.end - doc.span.start;
+    // EventBridge measures the pattern as it stores it: compact, so indentation in
+    // a rule file does not count.
+    let size = doc.compact_len();
     if size > limits.max_bytes {
         return Err(error(
             "",
             doc,
             format!(
-                "pattern is {size} bytes, more than the limit of {} bytes",
+                "the pattern is {size} bytes written compactly, more than the limit of {} bytes",
                 limits.max_bytes
             ),
         ));

@@ -432,29 +432,10 @@ impl Reader<'_> {
     fn event_pattern(&mut self, json: &Json, location: &str) -> Option<Pattern> {
         let limits = PatternLimits::default();
         match &json.value {
-            JsonValue::Object(_) => {
-                // The limit is on the pattern as EventBridge stores it (compact), not
-                // on how it is indented in the file.
-                let size = compact_len(json);
-                if size > limits.max_bytes {
-                    self.problem(
-                        json,
-                        location,
-                        format!(
-                            "the pattern is {size} bytes written compactly, more than the limit of {} bytes",
-                            limits.max_bytes
-                        ),
-                    );
-                    return None;
-                }
-                let unlimited = PatternLimits {
-                    max_bytes: usize::MAX,
-                    ..limits
-                };
-                Pattern::from_json(json, &unlimited)
-                    .map_err(|e| self.pattern_problem(&e, e.span.start, location))
-                    .ok()
-            }
+            // The size limit applies to the compact form, not the file's indentation.
+            JsonValue::Object(_) => Pattern::from_json(json, &limits)
+                .map_err(|e| self.pattern_problem(&e, e.span.start, location))
+                .ok(),
             JsonValue::String(text) => Pattern::parse_with(text, &limits)
                 .map_err(|e| {
                     let offset = self.string_offset(json, e.span.start);
@@ -1124,27 +1105,6 @@ fn edit_distance(a: &str, b: &str) -> usize {
         }
     }
     row[b.len()]
-}
-
-/// Length of the value written as compact JSON.
-fn compact_len(json: &Json) -> usize {
-    let quoted = |s: &str| serde_json::to_string(s).map_or(s.len() + 2, |q| q.len());
-    match &json.value {
-        JsonValue::Null => 4,
-        JsonValue::Bool(b) => b.to_string().len(),
-        JsonValue::Number(n) => n.len(),
-        JsonValue::String(s) => quoted(s),
-        JsonValue::Array(items) => {
-            1 + items.len().max(1) + items.iter().map(compact_len).sum::<usize>()
-        }
-        JsonValue::Object(members) => {
-            1 + members.len().max(1)
-                + members
-                    .iter()
-                    .map(|m| quoted(&m.key) + 1 + compact_len(&m.value))
-                    .sum::<usize>()
-        }
-    }
 }
 
 /// Validates a JSONPath in EventBridge's dialect: `$`, then `.name` (letters,
