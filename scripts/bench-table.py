@@ -17,8 +17,11 @@ results = {}
 for bench in glob.glob(os.path.join(root, "*", "*", "new", "benchmark.json")):
     meta = json.load(open(bench))
     estimates = json.load(open(os.path.join(os.path.dirname(bench), "estimates.json")))
+    group = meta["group_id"]
+    if group.count("/") != 1 or group.split("/")[1] not in ("plain", "envelope"):
+        continue  # another benchmark (reload, ...)
     ns = estimates["mean"]["point_estimate"] / EVENTS
-    results.setdefault(meta["group_id"], {})[meta["function_id"]] = ns
+    results.setdefault(group, {})[meta["function_id"]] = ns
 
 def cell(ns):
     return "—" if ns is None else f"{ns:,.0f} ns ({1e9 / ns / 1e6:.2f} M/s)"

@@ -307,6 +307,37 @@ impl<'a> Scanner<'a, '_> {
         let Some(node) = node else {
             return self.skip_object();
         };
+        self.members(|scanner, (start, end, escaped)| {
+            let child = if escaped {
+                let key = unescape(scanner.bytes, start, end).ok_or(Invalid)?;
+                scanner.trie.follow(node, key.as_bytes())
+            } else {
+                scanner.trie.follow(node, &scanner.bytes[start..end])
+            };
+            scanner.value(child, visitor)
+        })
+    }
+
+    /// An array at a named node: each element is reported with its position.
+    fn array(&mut self, node: u32, visitor: &mut impl Visitor) -> Result<()> {
+        let id = self.next_array;
+        self.next_array += 1;
+        self.elements(|scanner, index| {
+            scanner.membership.push((id, index));
+            scanner.named_value(node, visitor)?;
+            scanner.membership.pop();
+            Ok(())
+        })
+    }
+
+    /// Walks the object at `pos`, checking its punctuation; `member` is called
+    /// with each key's raw range (and whether it holds escapes), positioned at the
+    /// member's value, and must consume the value.
+    #[inline]
+    fn members(
+        &mut self,
+        mut member: impl FnMut(&mut Self, (usize, usize, bool)) -> Result<()>,
+    ) -> Result<()> {
         self.enter()?;
         self.pos += 1; // '{'
         self.ws();
@@ -320,17 +351,11 @@ impl<'a> Scanner<'a, '_> {
             if self.peek() != Some(b'"') {
                 return Err(Invalid);
             }
-            let (start, end, escaped) = self.string()?;
-            let child = if escaped {
-                let key = unescape(self.bytes, start, end).ok_or(Invalid)?;
-                self.trie.follow(node, key.as_bytes())
-            } else {
-                self.trie.follow(node, &self.bytes[start..end])
-            };
+            let key = self.string()?;
             self.ws();
             self.expect(b':')?;
             self.ws();
-            self.value(child, visitor)?;
+            member(self, key)?;
             self.ws();
             match self.peek() {
                 Some(b',') => self.pos += 1,
@@ -344,8 +369,10 @@ impl<'a> Scanner<'a, '_> {
         }
     }
 
-    /// An array at a named node: each element is reported with its position.
-    fn array(&mut self, node: u32, visitor: &mut impl Visitor) -> Result<()> {
+    /// Walks the array at `pos`, checking its punctuation; `element` is called
+    /// with each index, positioned at the element, and must consume it.
+    #[inline]
+    fn elements(&mut self, mut element: impl FnMut(&mut Self, u32) -> Result<()>) -> Result<()> {
         self.enter()?;
         self.pos += 1; // '['
         self.ws();
@@ -354,14 +381,10 @@ impl<'a> Scanner<'a, '_> {
             self.depth -= 1;
             return Ok(());
         }
-        let id = self.next_array;
-        self.next_array += 1;
         let mut index = 0u32;
         loop {
             self.ws();
-            self.membership.push((id, index));
-            self.named_value(node, visitor)?;
-            self.membership.pop();
+            element(self, index)?;
             index += 1;
             self.ws();
             match self.peek() {
@@ -488,60 +511,11 @@ impl<'a> Scanner<'a, '_> {
     }
 
     fn skip_object(&mut self) -> Result<()> {
-        self.enter()?;
-        self.pos += 1; // '{'
-        self.ws();
-        if self.peek() == Some(b'}') {
-            self.pos += 1;
-            self.depth -= 1;
-            return Ok(());
-        }
-        loop {
-            self.ws();
-            if self.peek() != Some(b'"') {
-                return Err(Invalid);
-            }
-            self.string()?;
-            self.ws();
-            self.expect(b':')?;
-            self.ws();
-            self.skip_value()?;
-            self.ws();
-            match self.peek() {
-                Some(b',') => self.pos += 1,
-                Some(b'}') => {
-                    self.pos += 1;
-                    self.depth -= 1;
-                    return Ok(());
-                }
-                _ => return Err(Invalid),
-            }
-        }
+        self.members(|scanner, _| scanner.skip_value())
     }
 
     fn skip_array(&mut self) -> Result<()> {
-        self.enter()?;
-        self.pos += 1; // '['
-        self.ws();
-        if self.peek() == Some(b']') {
-            self.pos += 1;
-            self.depth -= 1;
-            return Ok(());
-        }
-        loop {
-            self.ws();
-            self.skip_value()?;
-            self.ws();
-            match self.peek() {
-                Some(b',') => self.pos += 1,
-                Some(b']') => {
-                    self.pos += 1;
-                    self.depth -= 1;
-                    return Ok(());
-                }
-                _ => return Err(Invalid),
-            }
-        }
+        self.elements(|scanner, _| scanner.skip_value())
     }
 
     /// Skips a run of ASCII digits, eight at a time where it can.
