@@ -16,6 +16,7 @@ use rustc_hash::FxHashMap;
 use super::super::ip::{Cidr, parse_ip};
 use super::super::model::{Literal, Scalar, ValueTest};
 use super::super::number::NumberRef;
+use super::super::text::Wildcard;
 use super::scan::ScanValue;
 
 /// A byte trie mapping strings to the predicates of the keys that are prefixes of
@@ -116,6 +117,11 @@ pub(super) struct FieldIndex {
     /// `cidr` blocks: the event value is parsed as an address once and tried
     /// against each.
     cidrs: Vec<(Cidr, u32)>,
+    /// Wildcards filed under their literal start (or, for those starting with
+    /// `*`, their literal end), tried only on values that have it.
+    wildcard_starts: ByteTrie,
+    wildcard_ends: ByteTrie,
+    wildcards: FxHashMap<u32, Vec<Wildcard>>,
 }
 
 /// The value in the terms of the pattern model.
@@ -138,6 +144,8 @@ enum Slot<'t> {
     Null,
     Address(IpAddr),
     Cidr(&'t Cidr),
+    WildcardStart(&'t Wildcard),
+    WildcardEnd(&'t Wildcard),
     Prefix(&'t str),
     Suffix(&'t str),
     AsciiCi(String),
@@ -157,6 +165,8 @@ fn slot(test: &ValueTest) -> Slot<'_> {
         ValueTest::Exact(Literal::String(s)) => Slot::String(s),
         ValueTest::Exact(Literal::Address(ip)) => Slot::Address(*ip),
         ValueTest::Cidr(c) => Slot::Cidr(c),
+        ValueTest::Wildcard(w) if !w.pieces[0].is_empty() => Slot::WildcardStart(w),
+        ValueTest::Wildcard(w) if !w.pieces[w.pieces.len() - 1].is_empty() => Slot::WildcardEnd(w),
         ValueTest::Exact(Literal::Number(n)) => match n.value {
             Some(x) => Slot::Number(number_key(x)),
             None => Slot::NumberText(&n.text),
@@ -212,6 +222,15 @@ impl FieldIndex {
             Slot::Null => self.nulls.push(pred),
             Slot::Address(ip) => add_to(&mut self.addresses, ip, pred),
             Slot::Cidr(c) => self.cidrs.push((c.clone(), pred)),
+            Slot::WildcardStart(w) => {
+                self.wildcard_starts.insert(w.pieces[0].bytes(), pred);
+                self.wildcards.entry(pred).or_default().push(w.clone());
+            }
+            Slot::WildcardEnd(w) => {
+                self.wildcard_ends
+                    .insert(w.pieces[w.pieces.len() - 1].bytes().rev(), pred);
+                self.wildcards.entry(pred).or_default().push(w.clone());
+            }
             Slot::Prefix(p) => self.prefixes.insert(p.bytes(), pred),
             Slot::Suffix(p) => self.suffixes.insert(p.bytes().rev(), pred),
             Slot::AsciiCi(p) => add_to(&mut self.ascii_ci, p.into(), pred),
@@ -231,6 +250,15 @@ impl FieldIndex {
             Slot::Null => self.nulls.retain(|&p| p != pred),
             Slot::Address(ip) => remove_from(&mut self.addresses, &ip, pred),
             Slot::Cidr(_) => self.cidrs.retain(|(_, p)| *p != pred),
+            Slot::WildcardStart(w) => {
+                self.wildcard_starts.remove(w.pieces[0].bytes(), pred);
+                self.wildcards.remove(&pred);
+            }
+            Slot::WildcardEnd(w) => {
+                self.wildcard_ends
+                    .remove(w.pieces[w.pieces.len() - 1].bytes().rev(), pred);
+                self.wildcards.remove(&pred);
+            }
             Slot::Prefix(p) => self.prefixes.remove(p.bytes(), pred),
             Slot::Suffix(p) => self.suffixes.remove(p.bytes().rev(), pred),
             Slot::AsciiCi(p) => remove_from(&mut self.ascii_ci, p.as_str(), pred),
@@ -315,6 +343,22 @@ impl FieldIndex {
                     preds.iter().for_each(|&p| hit(p));
                 }
             }
+        }
+        if !self.wildcards.is_empty() {
+            let mut try_wildcards = |pred: u32| {
+                let list = self
+                    .wildcards
+                    .get(&pred)
+                    .map(Vec::as_slice)
+                    .unwrap_or_default();
+                if list.iter().any(|w| w.matches(s)) {
+                    hit(pred);
+                }
+            };
+            self.wildcard_starts
+                .walk(bytes.iter().copied(), &mut try_wildcards);
+            self.wildcard_ends
+                .walk(bytes.iter().rev().copied(), &mut try_wildcards);
         }
         if !self.ascii_ci_prefixes.is_empty() {
             self.ascii_ci_prefixes.walk(lower(bytes), hit);
