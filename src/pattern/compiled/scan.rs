@@ -526,11 +526,12 @@ impl<'a> Scanner<'a, '_> {
         let mut i = start;
         while let Some(chunk) = bytes.get(i..i + 8) {
             let others = swar::non_digits(u64::from_le_bytes(chunk.try_into().expect("8 bytes")));
-            i += (others.trailing_zeros() / 8) as usize;
             if others != 0 {
+                i += (others.trailing_zeros() / 8) as usize;
                 self.pos = i;
                 return i - start;
             }
+            i += 8;
         }
         while bytes.get(i).is_some_and(u8::is_ascii_digit) {
             i += 1;
@@ -590,10 +591,11 @@ impl<'a> Scanner<'a, '_> {
             while let Some(chunk) = bytes.get(i..i + 8) {
                 let special =
                     swar::special_in_string(u64::from_le_bytes(chunk.try_into().expect("8 bytes")));
-                i += (special.trailing_zeros() / 8) as usize;
                 if special != 0 {
+                    i += (special.trailing_zeros() / 8) as usize;
                     break;
                 }
+                i += 8;
             }
             match bytes.get(i) {
                 None => return Err(Invalid),
