@@ -730,19 +730,17 @@ mod blocks {
     }
 
     /// Applies the brackets flagged in `opens`/`closes` to `depth`; returns the
-    /// bit where the depth returns to zero, if it does.
+    /// bit where the depth returns to zero, if it does. Whether a bracket opens or
+    /// closes is arithmetic, not a branch: they alternate unpredictably.
     #[inline]
     fn walk(opens: u32, closes: u32, depth: &mut u32) -> Option<u32> {
         let mut brackets = opens | closes;
         while brackets != 0 {
             let bit = brackets.trailing_zeros();
-            if opens >> bit & 1 == 1 {
-                *depth += 1;
-            } else {
-                *depth -= 1;
-                if *depth == 0 {
-                    return Some(bit);
-                }
+            let opening = (opens >> bit) & 1;
+            *depth = (*depth + 2 * opening).wrapping_sub(1);
+            if *depth == 0 {
+                return Some(bit);
             }
             brackets &= brackets - 1;
         }
