@@ -488,16 +488,6 @@ impl<I: Clone + Eq + Hash> CompiledMatcher<I> {
             matched.push(s.pattern);
         }
     }
-
-    /// Rough heap use of the structure in bytes, for reporting memory per pattern.
-    pub fn heap_estimate(&self) -> usize {
-        use std::mem::size_of;
-        self.entries.capacity() * size_of::<Option<Entry>>()
-            + self.ids.capacity() * size_of::<Option<IdEntry<I>>>()
-            + self.subs.capacity() * size_of::<Option<Sub>>()
-            + self.preds.capacity() * size_of::<Option<Pred>>()
-            + self.fields.capacity() * size_of::<Option<Field>>()
-    }
 }
 
 /// Event bytes that have been validated as a JSON object within the limits, so
