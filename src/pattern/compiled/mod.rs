@@ -439,8 +439,9 @@ impl<I: Clone + Eq + Hash> CompiledMatcher<I> {
         // with values, so that their sub-patterns become candidates.
         let seen = std::mem::take(&mut scratch.seen_fields);
         for &field in &seen {
-            for &pred in &self.fields.get(field).lazy_anchors {
-                lazy.evaluate(pred, scratch);
+            let anchors = &self.fields.get(field).lazy_anchors;
+            if !anchors.is_empty() {
+                lazy.evaluate_all(field, anchors, scratch);
             }
         }
         scratch.seen_fields = seen;
@@ -566,10 +567,24 @@ impl LazyPreds<'_> {
     #[inline]
     pub(super) fn evaluate(&self, pred: u32, scratch: &mut Scratch) {
         let p = self.preds.get(pred);
-        if !p.lazy || !scratch.first_evaluation(pred) {
-            return;
+        if p.lazy && scratch.first_evaluation(pred) {
+            self.evaluate_on_leaves(p.field, &[pred], scratch);
         }
-        let mut leaf = scratch.first_leaf_of(p.field);
+    }
+
+    /// Evaluates several lazy predicates of one field (not yet evaluated for
+    /// this event), looking at each value once.
+    pub(super) fn evaluate_all(&self, field: u32, preds: &[u32], scratch: &mut Scratch) {
+        let mut fresh = true;
+        for &pred in preds {
+            fresh &= scratch.first_evaluation(pred);
+        }
+        debug_assert!(fresh, "lazy anchors are evaluated before any other");
+        self.evaluate_on_leaves(field, preds, scratch);
+    }
+
+    fn evaluate_on_leaves(&self, field: u32, preds: &[u32], scratch: &mut Scratch) {
+        let mut leaf = scratch.first_leaf_of(field);
         while let Some(l) = leaf {
             let (raw, number) = scratch.leaf_value(l);
             let view = raw.view(self.event);
@@ -581,8 +596,16 @@ impl LazyPreds<'_> {
                 }),
                 _ => index::as_scalar(&view),
             };
-            if p.tests.iter().any(|t| t.accepts(&scalar)) {
-                scratch.hit(pred, l);
+            for &pred in preds {
+                if self
+                    .preds
+                    .get(pred)
+                    .tests
+                    .iter()
+                    .any(|t| t.accepts(&scalar))
+                {
+                    scratch.hit(pred, l);
+                }
             }
             leaf = scratch.next_leaf_in_field(l);
         }
