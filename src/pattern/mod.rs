@@ -4,6 +4,8 @@
 //! - `compile` validates pattern JSON into the `model`.
 //! - `event` reads events (with size and depth limits) and unrolls them into values.
 //! - `reference` is the simple matcher every faster one is checked against.
+//! - `compiled` is the fast matcher the product uses: all patterns in one
+//!   structure, events scanned once (see its module comment).
 //! - `explain` says why an event did not match.
 //! - `number`, `text` and `ip` hold the value semantics (round-tripping numbers,
 //!   case-insensitive comparison and wildcards, addresses and CIDR blocks).
