@@ -295,7 +295,10 @@ pub(super) fn holds(clauses: &[Clause], lazy: &LazyPreds<'_>, scratch: &mut Scra
 }
 
 /// Backtracking over array-consistent choices, clause by clause in path order, as
-/// the reference matcher (and event-ruler) does.
+/// the reference matcher (and event-ruler) does. After each choice it checks that
+/// every later clause that needs a value still has one consistent with the
+/// choices so far (forward checking): otherwise an event with large arrays could
+/// make the search try every combination before failing.
 fn choose(clauses: &[Clause], scratch: &Scratch, chosen: &mut Vec<u32>) -> bool {
     let Some((c, rest)) = clauses.split_first() else {
         return true;
@@ -303,7 +306,7 @@ fn choose(clauses: &[Clause], scratch: &Scratch, chosen: &mut Vec<u32>) -> bool 
     for leaf in scratch.hit_leaves(c.pred) {
         if scratch.consistent_with_chosen(leaf, chosen) {
             chosen.push(leaf);
-            let ok = choose(rest, scratch, chosen);
+            let ok = still_possible(rest, scratch, chosen) && choose(rest, scratch, chosen);
             chosen.pop();
             if ok {
                 return true;
@@ -315,4 +318,14 @@ fn choose(clauses: &[Clause], scratch: &Scratch, chosen: &mut Vec<u32>) -> bool 
             .field_leaves(c.field)
             .any(|l| scratch.consistent_with_chosen(l, chosen))
         && choose(rest, scratch, chosen)
+}
+
+/// Whether every clause that needs a value has one consistent with `chosen`.
+fn still_possible(clauses: &[Clause], scratch: &Scratch, chosen: &[u32]) -> bool {
+    clauses.iter().all(|c| {
+        c.absent_ok
+            || scratch
+                .hit_leaves(c.pred)
+                .any(|l| scratch.consistent_with_chosen(l, chosen))
+    })
 }
