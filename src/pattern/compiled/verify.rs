@@ -62,6 +62,15 @@ pub(super) fn with_scratch<T>(f: impl FnOnce(&mut Scratch) -> T) -> T {
     SCRATCH.with(|s| f(&mut s.borrow_mut()))
 }
 
+/// Stamps entry `index` with `epoch`; true when it was not stamped yet.
+#[inline]
+fn first_stamp(stamps: &mut [u32], index: u32, epoch: u32) -> bool {
+    let stamp = &mut stamps[index as usize];
+    let first = *stamp != epoch;
+    *stamp = epoch;
+    first
+}
+
 fn fit(stamps: &mut Vec<u32>, len: usize) {
     if stamps.len() < len {
         stamps.resize(len, 0);
@@ -155,10 +164,7 @@ impl Scratch {
 
     /// True the first time it is asked about `pred` in this event.
     pub(super) fn first_evaluation(&mut self, pred: u32) -> bool {
-        let stamp = &mut self.eval_stamp[pred as usize];
-        let first = *stamp != self.epoch;
-        *stamp = self.epoch;
-        first
+        first_stamp(&mut self.eval_stamp, pred, self.epoch)
     }
 
     pub(super) fn first_leaf_of(&self, field: u32) -> Option<u32> {
@@ -181,18 +187,12 @@ impl Scratch {
     }
 
     pub(super) fn first_visit_of_sub(&mut self, sub: u32) -> bool {
-        let stamp = &mut self.sub_stamp[sub as usize];
-        let first = *stamp != self.epoch;
-        *stamp = self.epoch;
-        first
+        first_stamp(&mut self.sub_stamp, sub, self.epoch)
     }
 
     /// True the first time an id is reported for this event.
     pub(super) fn first_report_of_id(&mut self, id: u32) -> bool {
-        let stamp = &mut self.id_stamp[id as usize];
-        let first = *stamp != self.epoch;
-        *stamp = self.epoch;
-        first
+        first_stamp(&mut self.id_stamp, id, self.epoch)
     }
 
     pub(super) fn pattern_done(&self, pattern: u32) -> bool {
