@@ -4,17 +4,18 @@
 //! `["a", {"prefix": "b"}]`); each of its entries is filed here under the kind of
 //! lookup that answers it fastest: hash maps for exact strings, numbers and IP
 //! addresses (and ASCII `equals-ignore-case`, keyed by lower-cased text), byte
-//! tries for prefixes and suffixes, and a short list of tests that must be tried
-//! one by one (wildcards, numeric ranges, anything-but, cidr, non-ASCII
-//! case-insensitive text). Combining predicates into pattern matches is not this
-//! module's business.
+//! tries for prefixes and suffixes and for the literal start or end of wildcards,
+//! lists of cidr blocks (one address parse per value) and numeric ranges (one
+//! number parse per value), and a list of tests tried one by one (anything-but,
+//! exists, wildcards starting and ending with `*`, non-ASCII case-insensitive
+//! text). Combining predicates into pattern matches is not this module's business.
 
 use std::net::IpAddr;
 
 use rustc_hash::FxHashMap;
 
 use super::super::ip::{Cidr, parse_ip};
-use super::super::model::{Literal, Scalar, ValueTest};
+use super::super::model::{Literal, Range, Scalar, ValueTest};
 use super::super::number::NumberRef;
 use super::super::text::Wildcard;
 use super::scan::ScanValue;
@@ -117,6 +118,8 @@ pub(super) struct FieldIndex {
     /// `cidr` blocks: the event value is parsed as an address once and tried
     /// against each.
     cidrs: Vec<(Cidr, u32)>,
+    /// Numeric ranges, tried on numbers that round-trip (two comparisons each).
+    ranges: Vec<(Range, u32)>,
     /// Wildcards filed under their literal start (or, for those starting with
     /// `*`, their literal end), tried only on values that have it.
     wildcard_starts: ByteTrie,
@@ -144,6 +147,7 @@ enum Slot<'t> {
     Null,
     Address(IpAddr),
     Cidr(&'t Cidr),
+    Range(&'t Range),
     WildcardStart(&'t Wildcard),
     WildcardEnd(&'t Wildcard),
     Prefix(&'t str),
@@ -165,6 +169,7 @@ fn slot(test: &ValueTest) -> Slot<'_> {
         ValueTest::Exact(Literal::String(s)) => Slot::String(s),
         ValueTest::Exact(Literal::Address(ip)) => Slot::Address(*ip),
         ValueTest::Cidr(c) => Slot::Cidr(c),
+        ValueTest::Numeric(r) => Slot::Range(r),
         ValueTest::Wildcard(w) if !w.pieces[0].is_empty() => Slot::WildcardStart(w),
         ValueTest::Wildcard(w) if !w.pieces[w.pieces.len() - 1].is_empty() => Slot::WildcardEnd(w),
         ValueTest::Exact(Literal::Number(n)) => match n.value {
@@ -222,6 +227,7 @@ impl FieldIndex {
             Slot::Null => self.nulls.push(pred),
             Slot::Address(ip) => add_to(&mut self.addresses, ip, pred),
             Slot::Cidr(c) => self.cidrs.push((c.clone(), pred)),
+            Slot::Range(r) => self.ranges.push((r.clone(), pred)),
             Slot::WildcardStart(w) => {
                 self.wildcard_starts.insert(w.pieces[0].bytes(), pred);
                 self.wildcards.entry(pred).or_default().push(w.clone());
@@ -250,6 +256,7 @@ impl FieldIndex {
             Slot::Null => self.nulls.retain(|&p| p != pred),
             Slot::Address(ip) => remove_from(&mut self.addresses, &ip, pred),
             Slot::Cidr(_) => self.cidrs.retain(|(_, p)| *p != pred),
+            Slot::Range(_) => self.ranges.retain(|(_, p)| *p != pred),
             Slot::WildcardStart(w) => {
                 self.wildcard_starts.remove(w.pieces[0].bytes(), pred);
                 self.wildcards.remove(&pred);
@@ -278,6 +285,11 @@ impl FieldIndex {
                 Some(x) => {
                     if let Some(preds) = self.numbers.get(&number_key(x)) {
                         preds.iter().for_each(|&p| hit(p));
+                    }
+                    for (range, pred) in &self.ranges {
+                        if range.contains(x) {
+                            hit(*pred);
+                        }
                     }
                 }
                 None => {

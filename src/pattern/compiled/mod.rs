@@ -110,7 +110,7 @@ struct Pred {
     anchored: Vec<u32>,
     /// How selective the predicate is: lower is better (see `selectivity`).
     class: u8,
-    /// Made only of tests tried value by value (anything-but, numeric ranges,
+    /// Made only of tests tried value by value (anything-but, exists,
     /// wildcards, ...): kept out of the field index and evaluated only when a
     /// candidate sub-pattern asks, since such predicates hold for most events.
     lazy: bool,
