@@ -9,6 +9,13 @@ fn switchyard(args: &[&str]) -> Output {
         .expect("run switchyard")
 }
 
+/// `switchyard bench match --patterns P --events E` plus `extra` arguments.
+fn bench_match(patterns: &str, events: &str, extra: &[&str]) -> Output {
+    let mut args = vec!["bench", "match", "--patterns", patterns, "--events", events];
+    args.extend_from_slice(extra);
+    switchyard(&args)
+}
+
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
@@ -36,16 +43,7 @@ fn generate_then_match_prints_one_json_line() {
     );
     let patterns = format!("{out}/patterns.jsonl");
     let events = format!("{out}/events.jsonl");
-    let timed = switchyard(&[
-        "bench",
-        "match",
-        "--patterns",
-        &patterns,
-        "--events",
-        &events,
-        "--passes",
-        "2",
-    ]);
+    let timed = bench_match(&patterns, &events, &["--passes", "2"]);
     assert_eq!(timed.status.code(), Some(0), "{}", text(&timed.stderr));
     let line = text(&timed.stdout);
     assert_eq!(line.lines().count(), 1);
@@ -73,16 +71,11 @@ fn rejected_patterns_are_counted_not_fatal() {
     let events = dir.path().join("e.jsonl");
     std::fs::write(&patterns, "{\"id\": \"ok\", \"pattern\": {\"a\": [\"x\"]}}\n{\"id\": \"bad\", \"pattern\": {\"a\": \"x\"}}\n").unwrap();
     std::fs::write(&events, "{\"a\": \"x\"}\n").unwrap();
-    let out = switchyard(&[
-        "bench",
-        "match",
-        "--patterns",
+    let out = bench_match(
         patterns.to_str().unwrap(),
-        "--events",
         events.to_str().unwrap(),
-        "--passes",
-        "1",
-    ]);
+        &["--passes", "1"],
+    );
     let report: serde_json::Value = serde_json::from_str(&text(&out.stdout)).unwrap();
     assert_eq!(
         (report["patterns"].as_u64(), report["rejected"].as_u64()),
@@ -99,14 +92,7 @@ fn errors_say_what_is_wrong() {
         text(&out.stderr),
         "unknown family \"regex\"; use one of exact, prefix, suffix, prefix-equals-ignore-case, suffix-equals-ignore-case, equals-ignore-case, wildcard, numeric, anything-but, array-of-objects-numeric, cidr, exact-10000, prefix-1000, mixed-1000-or\n"
     );
-    let out = switchyard(&[
-        "bench",
-        "match",
-        "--patterns",
-        "no-such.jsonl",
-        "--events",
-        "no-such.jsonl",
-    ]);
+    let out = bench_match("no-such.jsonl", "no-such.jsonl", &[]);
     assert_eq!(out.status.code(), Some(2));
     assert_eq!(
         text(&out.stderr),
@@ -115,29 +101,13 @@ fn errors_say_what_is_wrong() {
     let dir = tempfile::tempdir().unwrap();
     let patterns = dir.path().join("p.jsonl");
     std::fs::write(&patterns, "{\"id\": 1}\n").unwrap();
-    let out = switchyard(&[
-        "bench",
-        "match",
-        "--patterns",
-        patterns.to_str().unwrap(),
-        "--events",
-        patterns.to_str().unwrap(),
-    ]);
+    let out = bench_match(patterns.to_str().unwrap(), patterns.to_str().unwrap(), &[]);
     assert_eq!(out.status.code(), Some(2));
     assert_eq!(
         text(&out.stderr),
         "patterns line 1: needs \"id\" and \"pattern\"\n"
     );
-    let out = switchyard(&[
-        "bench",
-        "match",
-        "--patterns",
-        "p",
-        "--events",
-        "e",
-        "--passes",
-        "0",
-    ]);
+    let out = bench_match("p", "e", &["--passes", "0"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(
         text(&out.stderr).contains("--passes"),

@@ -227,17 +227,8 @@ impl Scratch {
     }
 
     fn field_leaves(&self, field: u32) -> impl Iterator<Item = u32> + '_ {
-        let mut at = if self.field_seen(field) {
-            self.field_head[field as usize]
-        } else {
-            NONE
-        };
-        std::iter::from_fn(move || {
-            (at != NONE).then(|| {
-                let leaf = at;
-                at = self.leaves[at as usize].next_in_field;
-                leaf
-            })
+        std::iter::successors(self.first_leaf_of(field), |&leaf| {
+            self.next_leaf_in_field(leaf)
         })
     }
 
