@@ -165,6 +165,32 @@ pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
     (line, column)
 }
 
+/// JSON text without the whitespace between tokens (strings and numbers exactly
+/// as written). The input must be valid JSON.
+pub fn compact_text(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut in_string = false;
+    let mut escaped = false;
+    for c in text.chars() {
+        if in_string {
+            out.push(c);
+            if escaped {
+                escaped = false;
+            } else if c == '\\' {
+                escaped = true;
+            } else if c == '"' {
+                in_string = false;
+            }
+        } else if c == '"' {
+            in_string = true;
+            out.push(c);
+        } else if !c.is_ascii_whitespace() {
+            out.push(c);
+        }
+    }
+    out
+}
+
 /// Parses one JSON document. Nesting deeper than `max_depth` arrays/objects is an
 /// error rather than a stack overflow.
 pub fn parse(text: &str, max_depth: usize) -> Result<Json, JsonError> {
@@ -570,6 +596,14 @@ mod tests {
             "nesting deeper than 10 levels"
         );
         assert!(parse(&format!("{}{}", "[".repeat(10), "]".repeat(10)), 10).is_ok());
+    }
+
+    #[test]
+    fn compact_text_keeps_strings_and_numbers() {
+        assert_eq!(
+            compact_text("{ \"a b\" : [ 1e400 , \"x\\\" y\" ] }"),
+            "{\"a b\":[1e400,\"x\\\" y\"]}"
+        );
     }
 
     #[test]

@@ -8,6 +8,14 @@
 
 pub mod bench;
 pub mod cli;
+pub mod config;
+pub mod event;
 pub mod json;
+pub mod metrics;
 pub mod pattern;
+pub mod router;
 pub mod rules;
+pub mod serve;
+pub mod sources;
+pub mod targets;
+pub mod transform;

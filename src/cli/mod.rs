@@ -9,6 +9,7 @@ use clap::{Parser, Subcommand};
 mod bench;
 mod check;
 mod input;
+mod serve;
 mod test_pattern;
 
 #[derive(Debug, Parser)]
@@ -30,6 +31,10 @@ enum Command {
     /// Validate a rules directory the way the server loads it: print every problem
     /// as file:line:column: message (exit 0 none, 1 some, 2 unreadable directory).
     Check(check::Args),
+    /// Run the router: HTTP ingest (AWS JSON 1.1 PutEvents and friends,
+    /// CloudEvents), the rules directory hot-reloaded, delivery with retries and
+    /// dead letters, admin endpoints. Stops cleanly on SIGTERM/SIGINT.
+    Serve(serve::Args),
     /// Measure the matcher, or generate benchmark data.
     #[command(subcommand)]
     Bench(bench::Command),
@@ -41,6 +46,7 @@ pub fn run() -> ExitCode {
     match cli.command {
         Command::TestPattern(args) => test_pattern::run(&args),
         Command::Check(args) => check::run(&args),
+        Command::Serve(args) => serve::run(&args),
         Command::Bench(command) => bench::run(&command),
     }
 }

@@ -30,7 +30,7 @@ pub use model::{
     TargetInput, Transform,
 };
 pub use snapshot::RuleSet;
-pub use watch::{RulesWatcher, Status, WatchOptions};
+pub use watch::{PublishHook, RulesWatcher, Status, WatchOptions};
 
 /// Something wrong in a rule file, where it is, and what to do about it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

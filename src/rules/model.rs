@@ -30,6 +30,8 @@ pub struct Rule {
     pub state: RuleState,
     /// `EventPattern`, validated.
     pub event_pattern: Pattern,
+    /// `EventPattern` as text, compact (what `DescribeRule` and `ListRules` show).
+    pub event_pattern_text: String,
     /// `Targets`: at most 5, ids unique within the rule.
     pub targets: Vec<Target>,
     /// The file the rule came from and where its `Name` value stands there.

@@ -399,6 +399,10 @@ impl Reader<'_> {
                 }
             }
         };
+        let pattern_text = obj.get("EventPattern").map(|v| match &v.value {
+            JsonValue::String(text) => text.clone(),
+            _ => json::compact_text(&self.text[v.span.start..v.span.end]),
+        });
         let pattern = match obj.get("EventPattern") {
             Some(v) => self.event_pattern(v, &join(location, "EventPattern")),
             None => {
@@ -421,6 +425,7 @@ impl Reader<'_> {
             event_bus_name: bus?.to_string(),
             state: state?,
             event_pattern: pattern?,
+            event_pattern_text: pattern_text?,
             targets,
             file: self.file.to_path_buf(),
             at: self.position(name_json.span.start),

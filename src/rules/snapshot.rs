@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::SystemTime;
 
-use crate::pattern::{EventError, EventLimits, Matcher};
+use crate::pattern::{CheckedEvent, EventError, EventLimits, Matcher};
 
 use super::model::Rule;
 
@@ -72,6 +72,36 @@ impl RuleSet {
         let mut ids = matcher.matches(event)?;
         ids.sort_unstable();
         Ok(ids.into_iter().map(|id| &self.rules[id as usize]).collect())
+    }
+
+    /// Indexes into [`rules`](Self::rules) of the enabled rules on `bus` that match
+    /// an event validated at ingest, in rule order. The router's path: nothing is
+    /// validated twice.
+    pub fn matching_indexes_checked(
+        &self,
+        bus: &str,
+        event: &CheckedEvent<'_>,
+    ) -> Result<Vec<usize>, EventError> {
+        let Some(matcher) = self.matchers.get(bus) else {
+            return Ok(Vec::new());
+        };
+        let mut ids = matcher.matches_checked(event)?;
+        ids.sort_unstable();
+        Ok(ids.into_iter().map(|id| id as usize).collect())
+    }
+
+    /// Whether some enabled rule listens on `bus`.
+    pub fn has_bus(&self, bus: &str) -> bool {
+        self.matchers.contains_key(bus)
+    }
+
+    /// The buses rules name (enabled or not), sorted, `default` always included.
+    pub fn buses(&self) -> Vec<&str> {
+        let mut buses: Vec<&str> = self.rules.iter().map(|r| r.event_bus_name.as_str()).collect();
+        buses.push("default");
+        buses.sort_unstable();
+        buses.dedup();
+        buses
     }
 
     /// Counts up by one with each reload.

@@ -32,6 +32,19 @@ pub struct WatchOptions {
     /// through several operations; this lets them finish.
     pub debounce: Duration,
     pub event_limits: EventLimits,
+    /// Called on the watcher's thread with every snapshot it publishes (the first
+    /// one too), after the swap: the server builds its routes from it.
+    pub on_publish: Option<PublishHook>,
+}
+
+/// See [`WatchOptions::on_publish`].
+#[derive(Clone)]
+pub struct PublishHook(pub Arc<dyn Fn(Arc<RuleSet>) + Send + Sync>);
+
+impl std::fmt::Debug for PublishHook {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PublishHook")
+    }
 }
 
 impl WatchOptions {
@@ -40,6 +53,7 @@ impl WatchOptions {
             load: LoadOptions::new(rules_dir),
             debounce: Duration::from_millis(150),
             event_limits: EventLimits::default(),
+            on_publish: None,
         }
     }
 }
@@ -83,6 +97,7 @@ impl RulesWatcher {
         let mut worker = Worker {
             state: DirectoryState::new(options.load.clone()),
             limits: options.event_limits,
+            on_publish: options.on_publish.clone(),
             current: Arc::new(ArcSwap::from_pointee(RuleSet::empty())),
             status: Arc::new(Mutex::new(Status {
                 generation: 0,
@@ -188,6 +203,7 @@ impl Drop for RulesWatcher {
 struct Worker {
     state: DirectoryState,
     limits: EventLimits,
+    on_publish: Option<PublishHook>,
     current: Arc<ArcSwap<RuleSet>>,
     status: Arc<Mutex<Status>>,
 }
@@ -234,7 +250,11 @@ impl Worker {
                 .duration_since(UNIX_EPOCH)
                 .map_or(0, |d| d.as_millis() as u64);
         }
-        self.current.store(Arc::new(snapshot));
+        let snapshot = Arc::new(snapshot);
+        self.current.store(snapshot.clone());
+        if let Some(hook) = &self.on_publish {
+            (hook.0)(snapshot);
+        }
         tracing::info!(
             generation,
             rules,

@@ -1,0 +1,287 @@
+//! `switchyard serve`'s configuration: the optional TOML file and its defaults.
+//!
+//! It owns the names, defaults and validation of every setting that is not a rule
+//! (rules live in the rules directory) and resolving secrets from environment
+//! variables or files. Command-line flags override the file (`cli::serve` applies
+//! them). Nothing here starts anything.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+
+/// The default listen address (documented in the README).
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8088";
+
+/// The whole file. Every section and field is optional.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    pub server: ServerConfig,
+    pub limits: LimitsConfig,
+    pub router: RouterConfig,
+    pub targets: TargetsConfig,
+    pub retry: RetryConfig,
+    pub file: FileConfig,
+    pub auth: AuthConfig,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerConfig {
+    /// `HOST:PORT` of the one HTTP listener.
+    pub listen: String,
+    /// Account id in envelopes and ARNs.
+    pub account: String,
+    /// Region in envelopes and ARNs.
+    pub region: String,
+    /// How long SIGTERM/SIGINT waits for queued and in-flight deliveries.
+    pub drain_timeout_ms: u64,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            listen: DEFAULT_LISTEN.into(),
+            account: "000000000000".into(),
+            region: "us-east-1".into(),
+            drain_timeout_ms: 10_000,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LimitsConfig {
+    /// PutEvents request size by AWS's formula. 1 MiB (EventBridge's limit since
+    /// 2026); 262144 is the older 256 KB limit.
+    pub put_events_max_bytes: usize,
+    /// Largest HTTP request body accepted at all (bigger bodies get 413).
+    pub max_body_bytes: usize,
+    /// Deepest nesting of objects and arrays in an event.
+    pub max_event_depth: usize,
+}
+
+impl Default for LimitsConfig {
+    fn default() -> Self {
+        LimitsConfig {
+            put_events_max_bytes: 1024 * 1024,
+            max_body_bytes: 8 * 1024 * 1024,
+            max_event_depth: 128,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RouterConfig {
+    /// Accepted events waiting to be matched.
+    pub queue_size: usize,
+    /// Events accepted and not yet finished (delivered or dead-lettered) at once;
+    /// past it, ingest answers throttling errors. This bounds memory.
+    pub max_in_flight_events: usize,
+    /// Matching workers (0: one per core).
+    pub workers: usize,
+    /// How many times an event may be put on another bus by `EventBus` targets.
+    pub max_hops: u32,
+    /// Where events the router cannot route (the matcher refused them, or they
+    /// were still queued at shutdown) are written.
+    pub dead_letter: Option<DestinationConfig>,
+}
+
+impl Default for RouterConfig {
+    fn default() -> Self {
+        RouterConfig {
+            queue_size: 4096,
+            max_in_flight_events: 50_000,
+            workers: 0,
+            max_hops: 8,
+            dead_letter: None,
+        }
+    }
+}
+
+/// A dead-letter destination given in the config file (the rule file's
+/// `DeadLetterConfig` shapes, in TOML).
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub enum DestinationConfig {
+    File { path: PathBuf },
+    Http { endpoint: String },
+    Stdout {},
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TargetsConfig {
+    /// Deliveries waiting per target.
+    pub queue_size: usize,
+    /// Deliveries in progress per target at once.
+    pub max_concurrency: usize,
+    /// HTTP target timeout (API destinations: 5 s).
+    pub http_timeout_ms: u64,
+}
+
+impl Default for TargetsConfig {
+    fn default() -> Self {
+        TargetsConfig {
+            queue_size: 1024,
+            max_concurrency: 64,
+            http_timeout_ms: 5_000,
+        }
+    }
+}
+
+/// Backoff between attempts: exponential from `base_delay_ms`, capped at
+/// `max_delay_ms`, with full jitter.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RetryConfig {
+    pub base_delay_ms: u64,
+    pub max_delay_ms: u64,
+}
+
+impl Default for RetryConfig {
+    fn default() -> Self {
+        RetryConfig {
+            base_delay_ms: 1_000,
+            max_delay_ms: 60_000,
+        }
+    }
+}
+
+/// When file targets call fsync.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum FsyncPolicy {
+    /// After every batch of lines, before the delivery counts as done.
+    EveryWrite,
+    /// Every `fsync_interval_ms`; lines are written to the OS before they count.
+    Interval,
+    /// Never: the OS writes back when it likes.
+    Os,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct FileConfig {
+    pub fsync: FsyncPolicy,
+    pub fsync_interval_ms: u64,
+}
+
+impl Default for FileConfig {
+    fn default() -> Self {
+        FileConfig {
+            fsync: FsyncPolicy::Interval,
+            fsync_interval_ms: 1_000,
+        }
+    }
+}
+
+/// SigV4 verification. Off unless an access key id is set; the secret comes from
+/// an environment variable or a file, never from the config text itself.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct AuthConfig {
+    pub access_key_id: Option<String>,
+    pub secret_access_key_env: Option<String>,
+    pub secret_access_key_file: Option<PathBuf>,
+}
+
+impl Config {
+    /// Reads a config file; errors name the file and, for TOML errors, the line.
+    pub fn load(path: &Path) -> Result<Config, String> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read config file {}: {e}", path.display()))?;
+        Config::parse(&text).map_err(|e| format!("{}: {e}", path.display()))
+    }
+
+    pub fn parse(text: &str) -> Result<Config, String> {
+        let config: Config = toml::from_str(text).map_err(|e| e.to_string().trim().to_string())?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    fn validate(&self) -> Result<(), String> {
+        let positive = [
+            ("router.queue_size", self.router.queue_size),
+            ("router.max_in_flight_events", self.router.max_in_flight_events),
+            ("targets.queue_size", self.targets.queue_size),
+            ("targets.max_concurrency", self.targets.max_concurrency),
+            ("limits.put_events_max_bytes", self.limits.put_events_max_bytes),
+            ("limits.max_body_bytes", self.limits.max_body_bytes),
+        ];
+        for (name, value) in positive {
+            if value == 0 {
+                return Err(format!("{name} must be at least 1"));
+            }
+        }
+        if self.retry.base_delay_ms > self.retry.max_delay_ms {
+            return Err("retry.base_delay_ms must not exceed retry.max_delay_ms".into());
+        }
+        if self.auth.access_key_id.is_some()
+            && self.auth.secret_access_key_env.is_none()
+            && self.auth.secret_access_key_file.is_none()
+        {
+            return Err("auth.access_key_id needs auth.secret_access_key_env or auth.secret_access_key_file".into());
+        }
+        Ok(())
+    }
+
+    pub fn drain_timeout(&self) -> Duration {
+        Duration::from_millis(self.server.drain_timeout_ms)
+    }
+}
+
+/// A secret named by an environment variable or a file (trailing newline removed).
+pub fn read_secret(env: Option<&str>, file: Option<&Path>, what: &str) -> Result<String, String> {
+    if let Some(var) = env {
+        return std::env::var(var)
+            .map_err(|_| format!("{what}: environment variable {var} is not set"));
+    }
+    if let Some(path) = file {
+        return std::fs::read_to_string(path)
+            .map(|s| s.trim_end_matches(['\n', '\r']).to_string())
+            .map_err(|e| format!("{what}: cannot read {}: {e}", path.display()));
+    }
+    Err(format!("{what}: no environment variable or file given"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_without_a_file() {
+        let c = Config::parse("").unwrap();
+        assert_eq!(c.server.listen, DEFAULT_LISTEN);
+        assert_eq!(c.limits.put_events_max_bytes, 1_048_576);
+        assert_eq!(c.file.fsync, FsyncPolicy::Interval);
+    }
+
+    #[test]
+    fn unknown_fields_and_bad_values_are_named() {
+        let e = Config::parse("[server]\nlisten = \"x\"\nport = 1\n").unwrap_err();
+        assert!(e.contains("unknown field `port`"), "{e}");
+        assert!(e.contains("line 3"), "{e}");
+        let e = Config::parse("[router]\nqueue_size = 0\n").unwrap_err();
+        assert_eq!(e, "router.queue_size must be at least 1");
+        let e = Config::parse("[auth]\naccess_key_id = \"AK\"\n").unwrap_err();
+        assert!(e.contains("secret_access_key_env"), "{e}");
+    }
+
+    #[test]
+    fn dead_letter_and_fsync_shapes() {
+        let c = Config::parse(
+            "[router]\ndead_letter = { File = { path = \"dlq.jsonl\" } }\n[file]\nfsync = \"every-write\"\n",
+        )
+        .unwrap();
+        assert_eq!(
+            c.router.dead_letter,
+            Some(DestinationConfig::File {
+                path: "dlq.jsonl".into()
+            })
+        );
+        assert_eq!(c.file.fsync, FsyncPolicy::EveryWrite);
+    }
+}

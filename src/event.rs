@@ -1,0 +1,171 @@
+//! The event as it travels from a source to its targets: the EventBridge envelope
+//! bytes, built and validated once at ingest, plus what the router needs beside
+//! them (bus, ingestion time, hop count).
+//!
+//! It owns the envelope's shape (EventBridge's keys, in EventBridge's order) and
+//! its time format. It does not read requests (`sources`) or match (`router`).
+
+use std::fmt::Write as _;
+use std::time::{Instant, SystemTime};
+
+use bytes::Bytes;
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+use crate::pattern::CheckedEvent;
+
+/// One routed event. Shared (`Arc`) between all the deliveries it fans out to.
+#[derive(Debug)]
+pub struct Event {
+    /// The envelope's `id` (the `EventId` PutEvents returned).
+    pub id: String,
+    /// The bus it was put on.
+    pub bus: String,
+    pub source: String,
+    pub detail_type: String,
+    /// The envelope JSON, validated: matching trusts it and skips re-checking.
+    pub json: Bytes,
+    /// When switchyard accepted it (`<aws.events.event.ingestion-time>`).
+    pub received: SystemTime,
+    /// The same moment on the monotonic clock, for latency metrics.
+    pub received_at: Instant,
+    /// How many `EventBus` targets have forwarded it.
+    pub hops: u32,
+}
+
+impl Event {
+    /// The envelope as a checked event. Every `Event` is built from validated
+    /// parts (`build_envelope`) or checked by its source, so this cannot fail.
+    pub fn checked(&self) -> CheckedEvent<'_> {
+        CheckedEvent::trusted(&self.json)
+    }
+
+    /// How long since ingest.
+    pub fn age(&self) -> std::time::Duration {
+        self.received_at.elapsed()
+    }
+}
+
+/// The fields of an envelope; `detail` must already be a validated JSON object.
+pub struct EnvelopeFields<'a> {
+    pub id: &'a str,
+    pub detail_type: &'a str,
+    pub source: &'a str,
+    pub account: &'a str,
+    pub time: &'a str,
+    pub region: &'a str,
+    pub resources: &'a [String],
+    pub detail: &'a [u8],
+    /// CloudEvents attributes with no envelope field (`specversion`,
+    /// `datacontenttype`, `dataschema`, extensions): a JSON object written as a
+    /// last `cloudevents` key, where patterns can match it.
+    pub cloudevents: Option<&'a [u8]>,
+}
+
+/// The envelope EventBridge delivers, keys in its order: `version`, `id`,
+/// `detail-type`, `source`, `account`, `time`, `region`, `resources`, `detail`.
+pub fn build_envelope(f: &EnvelopeFields<'_>) -> Vec<u8> {
+    let mut out = String::with_capacity(f.detail.len() + 256);
+    out.push_str("{\"version\":\"0\",\"id\":");
+    push_json_string(&mut out, f.id);
+    out.push_str(",\"detail-type\":");
+    push_json_string(&mut out, f.detail_type);
+    out.push_str(",\"source\":");
+    push_json_string(&mut out, f.source);
+    out.push_str(",\"account\":");
+    push_json_string(&mut out, f.account);
+    out.push_str(",\"time\":");
+    push_json_string(&mut out, f.time);
+    out.push_str(",\"region\":");
+    push_json_string(&mut out, f.region);
+    out.push_str(",\"resources\":[");
+    for (i, r) in f.resources.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        push_json_string(&mut out, r);
+    }
+    out.push_str("],\"detail\":");
+    let mut bytes = out.into_bytes();
+    bytes.extend_from_slice(f.detail);
+    if let Some(extra) = f.cloudevents {
+        bytes.extend_from_slice(b",\"cloudevents\":");
+        bytes.extend_from_slice(extra);
+    }
+    bytes.push(b'}');
+    bytes
+}
+
+fn push_json_string(out: &mut String, s: &str) {
+    // serde_json's escaping, without an intermediate allocation per field.
+    let _ = write!(out, "{}", serde_json::Value::from(s));
+}
+
+/// `YYYY-MM-DDTHH:MM:SSZ`, EventBridge's `time` format (seconds, UTC).
+pub fn format_time(t: SystemTime) -> String {
+    let t = OffsetDateTime::from(t);
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    )
+}
+
+/// Reads an RFC 3339 timestamp (any offset) as a point in time.
+pub fn parse_rfc3339(text: &str) -> Option<SystemTime> {
+    OffsetDateTime::parse(text, &Rfc3339).ok().map(SystemTime::from)
+}
+
+/// Epoch seconds (integer or fractional, as SDKs send `Time`) as a point in time.
+pub fn from_epoch_seconds(seconds: f64) -> Option<SystemTime> {
+    if !seconds.is_finite() {
+        return None;
+    }
+    let nanos = (seconds * 1e9) as i128;
+    OffsetDateTime::from_unix_timestamp_nanos(nanos)
+        .ok()
+        .map(SystemTime::from)
+}
+
+/// A new event id: a random (v4) UUID, as EventBridge's.
+pub fn new_event_id() -> String {
+    uuid::Uuid::new_v4().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn envelope_keys_in_eventbridge_order() {
+        let env = build_envelope(&EnvelopeFields {
+            id: "1",
+            detail_type: "T \"q\"",
+            source: "s",
+            account: "123",
+            time: "2024-01-01T00:00:00Z",
+            region: "eu-west-1",
+            resources: &["arn:a".into()],
+            detail: br#"{"a":1}"#,
+            cloudevents: None,
+        });
+        assert_eq!(
+            std::str::from_utf8(&env).unwrap(),
+            r#"{"version":"0","id":"1","detail-type":"T \"q\"","source":"s","account":"123","time":"2024-01-01T00:00:00Z","region":"eu-west-1","resources":["arn:a"],"detail":{"a":1}}"#
+        );
+    }
+
+    #[test]
+    fn times() {
+        let t = from_epoch_seconds(1_700_000_000.75).unwrap();
+        assert_eq!(format_time(t), "2023-11-14T22:13:20Z");
+        let t = parse_rfc3339("2023-11-14T23:13:20+01:00").unwrap();
+        assert_eq!(format_time(t), "2023-11-14T22:13:20Z");
+        assert!(parse_rfc3339("yesterday").is_none());
+        assert!(from_epoch_seconds(f64::NAN).is_none());
+    }
+}

@@ -1,0 +1,396 @@
+//! Delivery to one target of one rule: its bounded queue, its concurrency, its
+//! retries and its dead letters.
+//!
+//! Each (rule, target) pair has a [`TargetHandle`]: a bounded queue drained by
+//! its own task, so a slow target drains at its own pace and never stalls the
+//! router or other targets. Each delivery runs as its own task: attempt, and on a
+//! retryable error wait (a timer, not a worker) for exponential backoff with full
+//! jitter (at least the receiver's `Retry-After`) within the target's
+//! `RetryPolicy`; errors retrying cannot fix, and retries that run out, go to the
+//! dead-letter path. At the shutdown deadline everything still queued, waiting or
+//! in flight is settled as `ShutdownBeforeDelivery`.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::Histogram;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
+use tokio_util::sync::CancellationToken;
+
+use super::completion::{Completion, Outcome};
+use super::dead_letter::{DeadLetter, DeadLetterRecord, Failure};
+use crate::config::RetryConfig;
+use crate::event::Event;
+use crate::metrics::{Metrics, rule_target};
+use crate::rules::{Destination, RetryPolicy};
+use crate::targets::{Attempt, DeliveryError, Target};
+
+/// One event's delivery to one target.
+pub struct Delivery {
+    pub event: Arc<Event>,
+    pub payload: Bytes,
+    pub completion: Completion,
+}
+
+/// What a handle was built from; a reload that leaves it equal keeps the handle
+/// (its queue, connections and pending retries).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TargetSpec {
+    pub destination: Destination,
+    pub retry_policy: RetryPolicy,
+    pub dead_letter: Option<Destination>,
+}
+
+/// Counters of one (rule, target) pair.
+struct TargetMetrics {
+    invocations: Counter,
+    failed: Counter,
+    retries: Counter,
+    throttled: Counter,
+    latency: Histogram,
+    queue_depth: Gauge,
+}
+
+struct Shared {
+    rule_arn: String,
+    target_id: String,
+    target: Arc<dyn Target>,
+    dead_letter: DeadLetter,
+    policy: RetryPolicy,
+    backoff: RetryConfig,
+    metrics: TargetMetrics,
+    shutdown: CancellationToken,
+}
+
+/// The entrance to one (rule, target) pair's delivery.
+pub struct TargetHandle {
+    pub spec: TargetSpec,
+    tx: mpsc::Sender<Delivery>,
+    shared: Arc<Shared>,
+}
+
+/// How a handle is set up.
+pub struct HandleSettings<'a> {
+    pub rule_name: &'a str,
+    pub rule_arn: &'a str,
+    pub target_id: &'a str,
+    pub queue_size: usize,
+    pub max_concurrency: usize,
+    pub backoff: RetryConfig,
+    pub metrics: &'a Metrics,
+    pub shutdown: CancellationToken,
+    pub runtime: &'a tokio::runtime::Handle,
+}
+
+impl TargetHandle {
+    /// Starts the handle's queue task on `runtime`.
+    pub fn spawn(
+        spec: TargetSpec,
+        target: Arc<dyn Target>,
+        dead_letter: Option<Arc<dyn Target>>,
+        s: HandleSettings<'_>,
+    ) -> Arc<TargetHandle> {
+        let labels = rule_target(s.rule_name, s.target_id);
+        let m = s.metrics;
+        let shared = Arc::new(Shared {
+            rule_arn: s.rule_arn.to_string(),
+            target_id: s.target_id.to_string(),
+            target,
+            dead_letter: DeadLetter {
+                target: dead_letter,
+                sent: m.invocations_sent_to_dlq.get_or_create(&labels).clone(),
+                failed: m
+                    .invocations_failed_to_be_sent_to_dlq
+                    .get_or_create(&labels)
+                    .clone(),
+            },
+            policy: spec.retry_policy,
+            backoff: s.backoff,
+            metrics: TargetMetrics {
+                invocations: m.invocations.get_or_create(&labels).clone(),
+                failed: m.failed_invocations.get_or_create(&labels).clone(),
+                retries: m.retry_invocation_attempts.get_or_create(&labels).clone(),
+                throttled: m.throttled_rules.get_or_create(&labels).clone(),
+                latency: m
+                    .ingestion_to_invocation_latency
+                    .get_or_create(&labels)
+                    .clone(),
+                queue_depth: m.target_queue_depth.get_or_create(&labels).clone(),
+            },
+            shutdown: s.shutdown,
+        });
+        let (tx, rx) = mpsc::channel(s.queue_size);
+        s.runtime
+            .spawn(drain_queue(rx, shared.clone(), s.max_concurrency));
+        Arc::new(TargetHandle { spec, tx, shared })
+    }
+
+    /// Queues a delivery. When the queue is full the delivery waits for room in
+    /// its own task (counted in `ThrottledRules`), so the router never blocks on
+    /// one slow target; the router's in-flight bound keeps those waits bounded.
+    pub fn enqueue(&self, delivery: Delivery) {
+        match self.tx.try_send(delivery) {
+            Ok(()) => {}
+            Err(mpsc::error::TrySendError::Full(delivery)) => {
+                self.shared.metrics.throttled.inc();
+                let tx = self.tx.clone();
+                let shared = self.shared.clone();
+                tokio::spawn(async move {
+                    if let Err(mpsc::error::SendError(delivery)) = tx.send(delivery).await {
+                        shared.settle_at_shutdown(delivery, None).await;
+                    }
+                });
+            }
+            Err(mpsc::error::TrySendError::Closed(delivery)) => {
+                let shared = self.shared.clone();
+                tokio::spawn(async move { shared.settle_at_shutdown(delivery, None).await });
+            }
+        }
+    }
+
+    /// Settles a delivery that failed before it could be attempted (its input
+    /// could not be shaped): straight to the dead-letter path.
+    pub fn dead_letter_now(&self, event: Arc<Event>, failure: Failure, completion: Completion) {
+        let shared = self.shared.clone();
+        tokio::spawn(async move {
+            shared.metrics.failed.inc();
+            shared.dead_letter(&event, None, &failure, completion).await;
+        });
+    }
+
+    /// Deliveries waiting in the queue (for `/metrics`).
+    pub fn update_queue_depth(&self) {
+        let depth = self.tx.max_capacity() - self.tx.capacity();
+        self.shared.metrics.queue_depth.set(depth as i64);
+    }
+}
+
+async fn drain_queue(mut rx: mpsc::Receiver<Delivery>, shared: Arc<Shared>, concurrency: usize) {
+    let slots = Arc::new(Semaphore::new(concurrency));
+    loop {
+        let delivery = tokio::select! {
+            biased;
+            _ = shared.shutdown.cancelled() => break,
+            next = rx.recv() => match next {
+                Some(d) => d,
+                None => return,
+            },
+        };
+        let slot = tokio::select! {
+            biased;
+            _ = shared.shutdown.cancelled() => {
+                shared.settle_at_shutdown(delivery, None).await;
+                break;
+            }
+            slot = slots.clone().acquire_owned() => slot.expect("the semaphore is never closed"),
+        };
+        tokio::spawn(run(shared.clone(), delivery, slot, slots.clone()));
+    }
+    rx.close();
+    while let Ok(delivery) = rx.try_recv() {
+        shared.settle_at_shutdown(delivery, None).await;
+    }
+}
+
+/// Attempts until delivered, dead-lettered, or cut off by shutdown.
+async fn run(
+    shared: Arc<Shared>,
+    delivery: Delivery,
+    first_slot: OwnedSemaphorePermit,
+    slots: Arc<Semaphore>,
+) {
+    let mut slot = Some(first_slot);
+    let mut number: u32 = 0;
+    loop {
+        let held = match slot.take() {
+            Some(s) => s,
+            None => tokio::select! {
+                biased;
+                _ = shared.shutdown.cancelled() => {
+                    return shared.settle_at_shutdown(delivery, None).await;
+                }
+                s = slots.clone().acquire_owned() => s.expect("the semaphore is never closed"),
+            },
+        };
+        number += 1;
+        shared.metrics.invocations.inc();
+        if number > 1 {
+            shared.metrics.retries.inc();
+        }
+        let attempt = Attempt {
+            payload: &delivery.payload,
+            event: &delivery.event,
+            completion: &delivery.completion,
+            number,
+        };
+        let result = tokio::select! {
+            biased;
+            _ = shared.shutdown.cancelled() => {
+                return shared.settle_at_shutdown(delivery, None).await;
+            }
+            r = shared.target.deliver(attempt) => r,
+        };
+        drop(held);
+        let error = match result {
+            Ok(()) => {
+                shared
+                    .metrics
+                    .latency
+                    .observe(delivery.event.age().as_secs_f64());
+                delivery.completion.finish(Outcome::Delivered);
+                return;
+            }
+            Err(e) => e,
+        };
+        let retries_done = number - 1;
+        let exhausted = if !error.retryable {
+            None
+        } else if retries_done >= shared.policy.maximum_retry_attempts {
+            Some("MaximumRetryAttempts")
+        } else {
+            let wait = backoff_delay(&shared.backoff, number, error.retry_after);
+            let max_age = Duration::from_secs(u64::from(shared.policy.maximum_event_age_in_seconds));
+            if delivery.event.age() + wait > max_age {
+                Some("MaximumEventAgeInSeconds")
+            } else {
+                tracing::debug!(
+                    event_id = %delivery.event.id,
+                    target = %shared.target_id,
+                    attempt = number,
+                    "delivery failed ({}: {}); retrying in {wait:?}",
+                    error.code,
+                    error.message
+                );
+                tokio::select! {
+                    biased;
+                    _ = shared.shutdown.cancelled() => {
+                        return shared.settle_at_shutdown(delivery, Some(&error)).await;
+                    }
+                    _ = tokio::time::sleep(wait) => continue,
+                }
+            }
+        };
+        if error.retryable && exhausted.is_none() {
+            continue;
+        }
+        shared.metrics.failed.inc();
+        let failure = Failure {
+            error_code: error.code,
+            error_message: error.message,
+            exhausted_retry_condition: exhausted,
+            retry_attempts: retries_done,
+        };
+        let Delivery {
+            event,
+            payload,
+            completion,
+        } = delivery;
+        shared
+            .dead_letter(&event, Some(&payload), &failure, completion)
+            .await;
+        return;
+    }
+}
+
+/// Full jitter: uniform in [0, min(cap, base * 2^(n-1))] after attempt n, and at
+/// least the receiver's `Retry-After`.
+fn backoff_delay(cfg: &RetryConfig, attempt: u32, retry_after: Option<Duration>) -> Duration {
+    let exp = attempt.saturating_sub(1).min(30);
+    let ceiling = cfg
+        .base_delay_ms
+        .saturating_mul(1u64 << exp)
+        .min(cfg.max_delay_ms);
+    let jittered = Duration::from_millis(fastrand::u64(0..=ceiling));
+    jittered.max(retry_after.unwrap_or_default())
+}
+
+impl Shared {
+
+    async fn dead_letter(
+        &self,
+        event: &Arc<Event>,
+        payload: Option<&[u8]>,
+        failure: &Failure,
+        completion: Completion,
+    ) {
+        let record = DeadLetterRecord {
+            event,
+            payload,
+            rule_arn: Some(&self.rule_arn),
+            target_id: Some(&self.target_id),
+            failure,
+        };
+        self.dead_letter.settle(record, completion).await;
+    }
+
+    /// The shutdown deadline passed before this delivery finished: it goes to the
+    /// dead-letter destination when there is one; otherwise it is logged with its
+    /// event id and left `Abandoned`, so a Kafka source re-delivers it.
+    async fn settle_at_shutdown(&self, delivery: Delivery, last: Option<&DeliveryError>) {
+        let message = match last {
+            Some(e) => format!(
+                "the server shut down before the delivery succeeded (last error {}: {})",
+                e.code, e.message
+            ),
+            None => "the server shut down before the delivery was attempted or finished".into(),
+        };
+        if self.dead_letter.target.is_none() {
+            tracing::error!(
+                event_id = %delivery.event.id,
+                rule_arn = %self.rule_arn,
+                target = %self.target_id,
+                "not delivered: {message}"
+            );
+            drop(delivery.completion); // Abandoned
+            return;
+        }
+        let failure = Failure {
+            error_code: "ShutdownBeforeDelivery",
+            error_message: message,
+            exhausted_retry_condition: None,
+            retry_attempts: 0,
+        };
+        self.dead_letter(
+            &delivery.event,
+            Some(&delivery.payload),
+            &failure,
+            delivery.completion,
+        )
+        .await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_is_full_jitter_under_a_growing_cap() {
+        let cfg = RetryConfig {
+            base_delay_ms: 100,
+            max_delay_ms: 1_000,
+        };
+        let max_of = |attempt| {
+            (0..2_000)
+                .map(|_| backoff_delay(&cfg, attempt, None))
+                .max()
+                .unwrap()
+        };
+        let min_of = |attempt| {
+            (0..2_000)
+                .map(|_| backoff_delay(&cfg, attempt, None))
+                .min()
+                .unwrap()
+        };
+        assert!(max_of(1) <= Duration::from_millis(100));
+        assert!(max_of(1) > Duration::from_millis(80), "jitter spans the range");
+        assert!(min_of(1) < Duration::from_millis(20), "full jitter starts at 0");
+        assert!(max_of(3) <= Duration::from_millis(400) && max_of(3) > Duration::from_millis(300));
+        assert!(max_of(20) <= Duration::from_millis(1_000));
+        let honoured = backoff_delay(&cfg, 1, Some(Duration::from_secs(3)));
+        assert_eq!(honoured, Duration::from_secs(3), "Retry-After is the least wait");
+    }
+}

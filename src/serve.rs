@@ -1,0 +1,305 @@
+//! `switchyard serve`: wiring the stages together and the admin endpoints.
+//!
+//! It owns startup (config, rules watcher, router, targets, the one HTTP
+//! listener), the HTTP routes (AWS JSON on any `POST`, `/cloudevents[/{bus}]`,
+//! `/healthz`, `/readyz`, `/metrics`, `/status/rules`) and shutdown: on SIGTERM or
+//! SIGINT it stops accepting (new requests get 503), waits for queued and
+//! in-flight deliveries up to the drain timeout, then settles what is left
+//! (dead-lettered where the target has a destination, otherwise logged with its
+//! event id), flushes files and exits 0. What each stage does is in its module.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use arc_swap::ArcSwap;
+use axum::Router as HttpRouter;
+use axum::body::{Body, Bytes};
+use axum::extract::{DefaultBodyLimit, Path as UrlPath, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use tokio_util::sync::CancellationToken;
+
+use crate::config::Config;
+use crate::metrics::Metrics;
+use crate::pattern::EventLimits;
+use crate::router::routes::{Routes, RoutesBuilder};
+use crate::router::{Router, RouterSettings};
+use crate::rules::{LoadOptions, PublishHook, RulesWatcher, WatchOptions};
+use crate::sources::aws_json::{self, AwsError};
+use crate::sources::{SourceContext, cloudevents};
+use crate::targets::TargetFactory;
+
+/// What `serve` was asked to run.
+pub struct ServeOptions {
+    pub rules_dir: PathBuf,
+    pub plugins_dir: Option<PathBuf>,
+    pub config: Config,
+}
+
+struct AppState {
+    sources: SourceContext,
+    watcher: Mutex<RulesWatcher>,
+    draining: AtomicBool,
+}
+
+/// Runs the server until SIGTERM/SIGINT; `Err` only when it cannot start.
+pub async fn serve(options: ServeOptions) -> Result<(), String> {
+    let config = options.config;
+    let metrics = Arc::new(Metrics::new());
+    let routes = Arc::new(ArcSwap::from_pointee(Routes::empty()));
+    // The matcher sees whole envelopes: the detail limit plus room for the envelope.
+    let limits = EventLimits {
+        max_bytes: config.limits.put_events_max_bytes + 64 * 1024,
+        max_depth: config.limits.max_event_depth + 1,
+    };
+    let workers = match config.router.workers {
+        0 => std::thread::available_parallelism().map_or(2, |n| n.get()),
+        n => n,
+    };
+    let mut router = Router::new(
+        RouterSettings {
+            queue_size: config.router.queue_size,
+            max_in_flight: config.router.max_in_flight_events,
+            workers,
+            max_hops: config.router.max_hops,
+            limits,
+        },
+        metrics.clone(),
+        routes.clone(),
+    );
+    let shutdown = CancellationToken::new();
+    let factory = TargetFactory::new(&config, router.ingest());
+    if let Some(d) = &config.router.dead_letter {
+        router.set_dead_letter(Some(factory.build_configured(d)?));
+    }
+    let builder = Arc::new(RoutesBuilder::new(
+        factory,
+        config.clone(),
+        metrics.clone(),
+        shutdown.clone(),
+        tokio::runtime::Handle::current(),
+    ));
+
+    let hook_routes = routes.clone();
+    let hook_builder = builder.clone();
+    let mut load = LoadOptions::new(&options.rules_dir);
+    if let Some(p) = &options.plugins_dir {
+        load = load.with_plugins_dir(p);
+    }
+    let watch = WatchOptions {
+        load,
+        event_limits: limits,
+        on_publish: Some(PublishHook(Arc::new(move |rules| {
+            hook_routes.store(Arc::new(hook_builder.build(rules)));
+        }))),
+        ..WatchOptions::new(&options.rules_dir)
+    };
+    let mut watcher = tokio::task::spawn_blocking(move || RulesWatcher::start(watch))
+        .await
+        .map_err(|e| e.to_string())?
+        .map_err(|e| {
+            format!(
+                "cannot watch the rules directory {}: {e}",
+                options.rules_dir.display()
+            )
+        })?;
+    watcher
+        .reload_on_sighup()
+        .map_err(|e| format!("cannot handle SIGHUP: {e}"))?;
+    let status = watcher.status();
+    let problems: usize = status.files.iter().map(|f| f.problems.len()).sum();
+    tracing::info!(
+        rules = status.rules,
+        problems,
+        "rules directory {} loaded",
+        options.rules_dir.display()
+    );
+
+    let worker_tasks = router.start(shutdown.clone());
+    let ingest = router.ingest();
+    let state = Arc::new(AppState {
+        sources: SourceContext {
+            ingest: ingest.clone(),
+            routes: routes.clone(),
+            config: Arc::new(config.clone()),
+            metrics: metrics.clone(),
+            rules_dir: options.rules_dir.clone(),
+        },
+        watcher: Mutex::new(watcher),
+        draining: AtomicBool::new(false),
+    });
+
+    let listener = tokio::net::TcpListener::bind(&config.server.listen)
+        .await
+        .map_err(|e| format!("cannot listen on {}: {e}", config.server.listen))?;
+    let addr: SocketAddr = listener.local_addr().map_err(|e| e.to_string())?;
+    tracing::info!("listening on http://{addr}");
+    eprintln!("switchyard listening on http://{addr}");
+
+    let app = HttpRouter::new()
+        .route("/healthz", get(|| async { "ok\n" }))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics_text))
+        .route("/status/rules", get(rules_status))
+        .route("/cloudevents", post(cloudevents_default))
+        .route("/cloudevents/{bus}", post(cloudevents_bus))
+        .fallback(aws)
+        .layer(DefaultBodyLimit::max(config.limits.max_body_bytes))
+        .with_state(state.clone());
+
+    let stop_server = CancellationToken::new();
+    let server_stop = stop_server.clone();
+    let server = tokio::spawn(async move {
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async move { server_stop.cancelled().await })
+            .await
+    });
+
+    wait_for_signal().await;
+    tracing::info!("shutting down: no new events accepted; draining");
+    state.draining.store(true, Ordering::Release);
+    router.stop_accepting();
+    let drained = wait_until_idle(&ingest, config.drain_timeout()).await;
+    if !drained {
+        tracing::warn!(
+            in_flight = ingest.in_flight(),
+            "drain timeout ({} ms) passed: settling what is left (dead-letter destinations where configured, else logged)",
+            config.server.drain_timeout_ms
+        );
+        shutdown.cancel();
+        if !wait_until_idle(&ingest, Duration::from_secs(10)).await {
+            tracing::error!(
+                in_flight = ingest.in_flight(),
+                "events still unsettled after the drain; exiting anyway"
+            );
+        }
+    }
+    shutdown.cancel();
+    for task in worker_tasks {
+        let _ = task.await;
+    }
+    builder.factory().flush_all();
+    stop_server.cancel();
+    let _ = tokio::time::timeout(Duration::from_secs(2), server).await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn wait_for_signal() {
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .expect("installing the SIGTERM handler");
+    tokio::select! {
+        _ = term.recv() => {}
+        _ = tokio::signal::ctrl_c() => {}
+    }
+}
+
+/// Waits until nothing is in flight, or the timeout passes; whether it emptied.
+async fn wait_until_idle(ingest: &crate::router::Ingest, timeout: Duration) -> bool {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if ingest.in_flight() == 0 {
+            return true;
+        }
+        if Instant::now() >= deadline {
+            return false;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+fn unavailable_aws() -> Response {
+    aws_json::error_response(&AwsError {
+        status: StatusCode::SERVICE_UNAVAILABLE,
+        code: "ServiceUnavailableException",
+        message: "switchyard is shutting down and accepts no new requests".into(),
+    })
+}
+
+async fn aws(
+    State(state): State<Arc<AppState>>,
+    method: axum::http::Method,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    if method != axum::http::Method::POST {
+        return (
+            StatusCode::NOT_FOUND,
+            "not found: POST AWS JSON 1.1 requests on any path, or GET /healthz, /readyz, /metrics, /status/rules\n",
+        )
+            .into_response();
+    }
+    if state.draining.load(Ordering::Acquire) {
+        return unavailable_aws();
+    }
+    // Matching and shaping are short CPU work; no blocking I/O happens here.
+    aws_json::handle(&state.sources, &headers, &body)
+}
+
+async fn cloudevents_default(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    cloudevents_on(&state, "default", &headers, &body)
+}
+
+async fn cloudevents_bus(
+    State(state): State<Arc<AppState>>,
+    UrlPath(bus): UrlPath<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    cloudevents_on(&state, &bus, &headers, &body)
+}
+
+fn cloudevents_on(state: &AppState, bus: &str, headers: &HeaderMap, body: &[u8]) -> Response {
+    if state.draining.load(Ordering::Acquire) {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "switchyard is shutting down and accepts no new events\n",
+        )
+            .into_response();
+    }
+    cloudevents::handle(&state.sources, bus, headers, body)
+}
+
+async fn readyz(State(state): State<Arc<AppState>>) -> Response {
+    let generation = state.sources.routes.load().rules.generation();
+    if state.draining.load(Ordering::Acquire) {
+        (StatusCode::SERVICE_UNAVAILABLE, "shutting down\n").into_response()
+    } else if generation == 0 {
+        (StatusCode::SERVICE_UNAVAILABLE, "rules not loaded yet\n").into_response()
+    } else {
+        (StatusCode::OK, format!("ready (rules generation {generation})\n")).into_response()
+    }
+}
+
+async fn metrics_text(State(state): State<Arc<AppState>>) -> Response {
+    let s = &state.sources;
+    for handle in s.routes.load().handles() {
+        handle.update_queue_depth();
+    }
+    s.metrics.router_queue_depth.set(s.ingest.queued() as i64);
+    s.metrics.in_flight_events.set(s.ingest.in_flight() as i64);
+    Response::builder()
+        .header(
+            "content-type",
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )
+        .body(Body::from(s.metrics.render()))
+        .expect("a valid response")
+}
+
+async fn rules_status(State(state): State<Arc<AppState>>) -> Response {
+    let status = state.watcher.lock().unwrap().status();
+    let body = serde_json::to_vec_pretty(&status).unwrap_or_default();
+    Response::builder()
+        .header("content-type", "application/json")
+        .body(Body::from(body))
+        .expect("a valid response")
+}
