@@ -367,12 +367,12 @@ fn predefined_variables() {
         ),
         (
             r#"{"e": <aws.events.event>}"#,
-            r#"{"e": {"version":"0","id":"e1","detail-type":"Order Placed","source":"shop","account":"123456789012","time":"2024-01-01T00:00:00Z","region":"eu-west-1","resources":["r1","r2"]}}"#.to_string(),
+            r#"{"e": {"id":"e1","account":"123456789012","detailType":"Order Placed","time":"2024-01-01T00:00:00Z","source":"shop","region":"eu-west-1","resources":["r1","r2"],"version":"0"}}"#.to_string(),
         ),
         (r#"{"e": <aws.events.event.json>}"#, format!(r#"{{"e": {EVENT}}}"#)),
         (
             r#""<aws.events.event>""#,
-            r#""{version:0,id:e1,detail-type:Order Placed,source:shop,account:123456789012,time:2024-01-01T00:00:00Z,region:eu-west-1,resources:[r1,r2]}""#.to_string(),
+            r#""{id:e1,account:123456789012,detailType:Order Placed,time:2024-01-01T00:00:00Z,source:shop,region:eu-west-1,resources:[r1,r2],version:0}""#.to_string(),
         ),
     ];
     for (template, expect) in table {
@@ -382,11 +382,12 @@ fn predefined_variables() {
 
 #[test]
 fn event_json_is_the_exact_envelope() {
-    let event = "{ \"source\" : \"shop\",\n  \"n\": 1.50, \"detail\": {} }";
+    let event = "{ \"source\" : \"shop\",\n  \"n\": 1.50, \"detail\": {}, \"id\": \"x\" }";
     let out = shape_with(&transformer(r#"{"e": <aws.events.event.json>}"#), event).unwrap();
     assert_eq!(out, format!(r#"{{"e": {event}}}"#));
+    // Envelope fields first, in AWS's order; other fields after, in the event's.
     let out = shape_with(&transformer(r#"{"e": <aws.events.event>}"#), event).unwrap();
-    assert_eq!(out, r#"{"e": {"source":"shop","n":1.5}}"#);
+    assert_eq!(out, r#"{"e": {"id":"x","source":"shop","n":1.5}}"#);
 }
 
 #[test]
@@ -499,4 +500,95 @@ fn one_event_view_serves_many_targets() {
         assert_eq!(a.shape(&view, &context()).unwrap(), b"\"plain\"");
         assert_eq!(b.shape(&view, &context()).unwrap(), b"42");
     }
+}
+
+/// The examples of the README's "Input shaping" section, as written there.
+#[test]
+fn readme_examples() {
+    let event = r#"{"id": "e1", "detail-type": "Order Placed", "source": "shop", "time": "2024-01-01T00:00:00Z",
+ "resources": ["r1", "r2"],
+ "detail": {"state": "RUNNING", "n": 42, "ok": true, "nil": null, "quote": "say \"hi\"",
+            "payload": {"acc_id": "0a78", "sf_id": "baz"}, "list": ["ACTIVE", "INACTIVE"],
+            "items": [{"id": "a"}, {"id": "b"}]}}"#;
+    let map = json!({"state": "$.detail.state", "n": "$.detail.n", "ok": "$.detail.ok",
+        "nil": "$.detail.nil", "quote": "$.detail.quote", "payload": "$.detail.payload",
+        "list": "$.detail.list", "ids": "$.detail.items[*].id", "gone": "$.detail.missing"});
+    let ctx = ShapeContext {
+        rule_name: "orders",
+        rule_arn: "arn:aws:events:us-east-1:123456789012:rule/orders",
+        ingestion_time: "2024-01-01T00:00:05Z",
+    };
+    let shape = |target: Value| {
+        compile(target)
+            .shape(&EventView::new(event.as_bytes()), &ctx)
+            .map(|b| String::from_utf8(b).unwrap())
+    };
+    let template = |t: &str| {
+        shape(json!({"Id": "t", "InputTransformer": {"InputPathsMap": map, "InputTemplate": t}}))
+    };
+    let path = |p: &str| shape(json!({"Id": "t", "InputPath": p}));
+
+    assert_eq!(shape(json!({"Id": "t"})).unwrap(), event);
+    assert_eq!(
+        shape(json!({"Id": "t", "Input": "{ \"seen\" : true }"})).unwrap(),
+        r#"{ "seen" : true }"#
+    );
+    assert_eq!(path("$.detail.state").unwrap(), r#""RUNNING""#);
+    assert_eq!(
+        path("$.detail.payload").unwrap(),
+        r#"{"acc_id":"0a78","sf_id":"baz"}"#
+    );
+    assert_eq!(path("$.detail.items[*].id").unwrap(), r#"["a","b"]"#);
+    assert_eq!(path("$").unwrap(), event);
+    assert_eq!(
+        path("$.detail.missing").unwrap_err().code,
+        "InputPathNoMatch"
+    );
+    let table = [
+        (
+            r#""instance \"<state>\" is <n>""#,
+            r#""instance \"RUNNING\" is 42""#,
+        ),
+        (
+            "\"<state> one\"\n\"<n> two\"",
+            "\"RUNNING one\"\n\"42 two\"",
+        ),
+        (
+            r#""Payload <payload> in <list>""#,
+            r#""Payload {acc_id:0a78,sf_id:baz} in [ACTIVE,INACTIVE]""#,
+        ),
+        (r#""<n> <ok> <nil> <quote>""#, r#""42 true null say "hi"""#),
+        (
+            r#"{"s": <state>, "q": <quote>, "p": <payload>, "l": <list>, "n": <n>}"#,
+            r#"{"s": "RUNNING", "q": "say \"hi\"", "p": {"acc_id":"0a78","sf_id":"baz"}, "l": ["ACTIVE","INACTIVE"], "n": 42}"#,
+        ),
+        (
+            r#"{"m": "state <state>, n=<n>"}"#,
+            r#"{"m": "state RUNNING, n=42"}"#,
+        ),
+        (
+            r#"{"a": <gone>, "b": "x<gone>y"}"#,
+            r#"{"a": "", "b": "xy"}"#,
+        ),
+        (r#""x<gone>y""#, r#""xy""#),
+        (
+            r#""<aws.events.rule-name> at <aws.events.event.ingestion-time>""#,
+            r#""orders at 2024-01-01T00:00:05Z""#,
+        ),
+        (
+            r#"{"e": <aws.events.event>}"#,
+            r#"{"e": {"id":"e1","detailType":"Order Placed","time":"2024-01-01T00:00:00Z","source":"shop","resources":["r1","r2"]}}"#,
+        ),
+    ];
+    for (t, expect) in table {
+        assert_eq!(template(t).unwrap(), expect, "template {t}");
+    }
+    assert_eq!(
+        template(r#"{"e": <aws.events.event.json>}"#).unwrap(),
+        format!(r#"{{"e": {event}}}"#)
+    );
+    assert_eq!(
+        template(r#"{"l": "<list>"}"#).unwrap_err().code,
+        "InputTransformerInvalidJson"
+    );
 }

@@ -21,6 +21,10 @@
 //! - In a text template, strings go in as their text, numbers, booleans and `null`
 //!   as their JSON, objects and arrays as compact JSON with every `"` removed
 //!   (`{acc_id:0a787ecb,sf_id:baz}`, `[ACTIVE,INACTIVE]`), missing values as nothing.
+//! - `<aws.events.event>` is the event without `detail`, with its envelope fields
+//!   in the order and naming AWS was recorded delivering (`id`, `account`,
+//!   `detailType`, `time`, `source`, `region`, `resources`, `version`);
+//!   `<aws.events.event.json>` is the envelope bytes exactly as received.
 //! - A path with a wildcard (`[*]`, `.*`) selects an array of every match (`[]`
 //!   when none does); a path without one selects one value or nothing.
 
@@ -172,7 +176,7 @@ enum Source {
     RuleName,
     RuleArn,
     IngestionTime,
-    /// `<aws.events.event>`: the event without `detail`.
+    /// `<aws.events.event>`: the event without `detail` (see `event_without_detail`).
     Event,
     /// `<aws.events.event.json>`: the whole event, as received.
     EventJson,
@@ -386,15 +390,8 @@ impl Template {
                 Source::IngestionTime => Resolved::Text(ctx.ingestion_time),
                 Source::EventJson => Resolved::RawJson(event.bytes),
                 Source::Event => match parsed {
-                    Some(Value::Object(map)) => {
-                        let without_detail = map
-                            .iter()
-                            .filter(|(k, _)| k.as_str() != "detail")
-                            .map(|(k, v)| (k.clone(), v.clone()))
-                            .collect();
-                        Resolved::Value(Cow::Owned(Value::Object(without_detail)))
-                    }
-                    _ => Resolved::Missing,
+                    Some(event) => Resolved::Value(Cow::Owned(event_without_detail(event))),
+                    None => Resolved::Missing,
                 },
                 Source::Variable(k) => match parsed.and_then(|e| self.variables[k].select(e)) {
                     Some(v) => Resolved::Value(v),
@@ -416,6 +413,41 @@ impl Template {
         }
         Ok(out)
     }
+}
+
+/// The envelope fields of `<aws.events.event>`, in the order AWS delivers them
+/// (recorded), with the name AWS gives them there: `detail-type` is `detailType`.
+const EVENT_FIELDS: &[(&str, &str)] = &[
+    ("id", "id"),
+    ("account", "account"),
+    ("detail-type", "detailType"),
+    ("time", "time"),
+    ("source", "source"),
+    ("region", "region"),
+    ("resources", "resources"),
+    ("version", "version"),
+];
+
+/// `<aws.events.event>`: the event without `detail`, as AWS renders it: the
+/// envelope fields in `EVENT_FIELDS` order and naming, then any other top-level
+/// field in the event's order.
+fn event_without_detail(event: &Value) -> Value {
+    let Value::Object(map) = event else {
+        return Value::Null;
+    };
+    let mut out = serde_json::Map::new();
+    for (name, shown_as) in EVENT_FIELDS {
+        if let Some(v) = map.get(*name) {
+            out.insert((*shown_as).to_string(), v.clone());
+        }
+    }
+    for (k, v) in map {
+        let known = EVENT_FIELDS.iter().any(|(name, _)| name == k);
+        if !known && k != "detail" {
+            out.insert(k.clone(), v.clone());
+        }
+    }
+    Value::Object(out)
 }
 
 /// Appends one slot's value as it stands at `position`.
@@ -477,4 +509,130 @@ fn quote_payload(bytes: &[u8]) -> String {
     }
     let cut: String = text.chars().take(QUOTED_PAYLOAD).collect();
     format!("{cut}... ({} bytes in all)", bytes.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::InputTransformer;
+    use crate::rules::parse::eventbridge_json_path;
+
+    fn template(map: &[(&str, &str)], text: &str) -> Template {
+        let input = TargetInput::Transformer(InputTransformer {
+            input_paths_map: map
+                .iter()
+                .map(|(k, p)| (k.to_string(), eventbridge_json_path(p).unwrap()))
+                .collect(),
+            input_template: text.to_string(),
+        });
+        match CompiledInput::new(&input).kind {
+            Kind::Template(t) => t,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    /// Each slot as (source, in_string), and the literal text between them.
+    fn layout(t: &Template) -> Vec<String> {
+        t.segments
+            .iter()
+            .map(|s| match s {
+                Segment::Literal(text) => text.clone(),
+                Segment::Slot { source, in_string } => format!("{source:?}/{in_string}"),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn slots_know_whether_they_stand_in_a_json_string() {
+        let t = template(
+            &[("v", "$.detail.v")],
+            r#"{"a": "x \"<v>\" \\", "b": <v>, "c": ["<aws.events.rule-name>", <aws.events.event>]}"#,
+        );
+        assert!(t.json);
+        assert_eq!(
+            layout(&t),
+            [
+                r#"{"a": "x \""#,
+                "Variable(0)/true",
+                r#"\" \\", "b": "#,
+                "Variable(0)/false",
+                r#", "c": [""#,
+                "RuleName/true",
+                r#"", "#,
+                "Event/false",
+                "]}",
+            ]
+        );
+        assert!(t.needs_parsed_event);
+    }
+
+    #[test]
+    fn text_templates_have_no_string_positions() {
+        let t = template(&[("v", "$.v")], "\"a <v>\" <v> \"<aws.events.event.json>\"");
+        assert!(!t.json);
+        assert_eq!(
+            layout(&t),
+            [
+                "\"a ",
+                "Variable(0)/false",
+                "\" ",
+                "Variable(0)/false",
+                " \"",
+                "EventJson/false",
+                "\""
+            ]
+        );
+        assert!(t.needs_parsed_event);
+    }
+
+    #[test]
+    fn leading_blanks_before_a_brace_still_make_a_json_template() {
+        assert!(template(&[], " \n {\"a\": 1}").json);
+        assert!(template(&[], "[1]").json);
+        assert!(!template(&[], "\"{\"").json);
+    }
+
+    #[test]
+    fn predefined_strings_and_the_raw_event_need_no_parse() {
+        let t = template(
+            &[("unused", "$.detail")],
+            r#"{"n": <aws.events.rule-name>, "a": <aws.events.rule-arn>, "t": <aws.events.event.ingestion-time>, "e": <aws.events.event.json>}"#,
+        );
+        assert!(!t.needs_parsed_event);
+        let ctx = ShapeContext {
+            rule_name: "r",
+            rule_arn: "arn",
+            ingestion_time: "2024-01-01T00:00:00Z",
+        };
+        let view = EventView::new(b"{\"a\" : 1}");
+        let out = t.fill(&view, &ctx).unwrap();
+        assert_eq!(
+            out,
+            br#"{"n": "r", "a": "arn", "t": "2024-01-01T00:00:00Z", "e": {"a" : 1}}"#
+        );
+        assert!(view.parsed.get().is_none(), "the event was parsed");
+    }
+
+    #[test]
+    fn text_that_only_looks_like_a_placeholder_stays() {
+        // Not placeholders: validation accepts these as text.
+        let t = template(&[], "\"a < b > c <> <x y>\"");
+        assert_eq!(layout(&t), ["\"a < b > c <> <x y>\""]);
+    }
+
+    #[test]
+    fn long_payloads_are_cut_in_messages() {
+        assert_eq!(quote_payload(b"{\"a\": 1"), "{\"a\": 1");
+        let long = "é".repeat(300);
+        let quoted = quote_payload(long.as_bytes());
+        assert_eq!(quoted, format!("{}... (600 bytes in all)", "é".repeat(200)));
+    }
+
+    #[test]
+    fn compiled_inputs_and_event_views_cross_threads() {
+        fn shared<T: Send + Sync>() {}
+        shared::<CompiledInput>();
+        shared::<EventView<'static>>();
+        shared::<ShapeError>();
+    }
 }
