@@ -137,13 +137,23 @@ enum Kind {
     Template(Template),
 }
 
-/// A JSONPath parsed once. `$` alone needs no query (and, for `InputPath`, no parse).
+/// A JSONPath parsed once.
 #[derive(Debug, Clone)]
 struct CompiledPath {
     text: String,
-    query: Option<JpQuery>,
+    selector: Selector,
     /// `[*]` or `.*` somewhere: the result is an array of all matches.
     wildcard: bool,
+}
+
+#[derive(Debug, Clone)]
+enum Selector {
+    /// `$`: the whole event (for `InputPath`, its bytes without a parse).
+    Root,
+    Query(JpQuery),
+    /// A path `jsonpath-rust` refuses (validation at load rules this out): it
+    /// selects nothing.
+    Nothing,
 }
 
 #[derive(Debug, Clone)]
@@ -206,7 +216,7 @@ impl CompiledInput {
     /// Compiles a target's input. The model is validated at load (paths are in
     /// EventBridge's dialect, every placeholder is defined, a JSON template is JSON
     /// once filled), so this cannot fail; a path `jsonpath-rust` still refused would
-    /// select nothing.
+    /// select nothing, and text that is not a defined placeholder stays text.
     pub fn new(input: &TargetInput) -> CompiledInput {
         let kind = match input {
             TargetInput::MatchedEvent => Kind::MatchedEvent,
@@ -235,7 +245,7 @@ impl CompiledInput {
             Kind::MatchedEvent => Ok(event.bytes.to_vec()),
             Kind::Constant(bytes) => Ok(bytes.clone()),
             Kind::Path(path) => {
-                if path.query.is_none() {
+                if matches!(path.selector, Selector::Root) {
                     return Ok(event.bytes.to_vec());
                 }
                 match path.select(event.value()?) {
@@ -259,7 +269,7 @@ impl CompiledInput {
     pub fn is_matched_event(&self) -> bool {
         match &self.kind {
             Kind::MatchedEvent => true,
-            Kind::Path(p) => p.query.is_none(),
+            Kind::Path(p) => matches!(p.selector, Selector::Root),
             _ => false,
         }
     }
@@ -267,18 +277,17 @@ impl CompiledInput {
 
 impl CompiledPath {
     fn new(path: &JsonPath) -> CompiledPath {
-        let query = if path.normalized == "$" {
-            None
+        let selector = if path.normalized == "$" {
+            Selector::Root
         } else {
-            // Validated at load; an unparsable path would select nothing.
-            Some(
-                jsonpath_rust::parser::parse_json_path(&path.normalized)
-                    .unwrap_or_else(|_| JpQuery::new(vec![])),
-            )
+            match jsonpath_rust::parser::parse_json_path(&path.normalized) {
+                Ok(query) => Selector::Query(query),
+                Err(_) => Selector::Nothing,
+            }
         };
         CompiledPath {
             text: path.text.clone(),
-            query,
+            selector,
             wildcard: path.normalized.contains("[*]"),
         }
     }
@@ -286,10 +295,13 @@ impl CompiledPath {
     /// The value this path selects: one value, or for a wildcard path an array of
     /// every match; `None` when a path without wildcards finds nothing.
     fn select<'e>(&self, event: &'e Value) -> Option<Cow<'e, Value>> {
-        let Some(query) = &self.query else {
-            return Some(Cow::Borrowed(event));
+        let found = match &self.selector {
+            Selector::Root => return Some(Cow::Borrowed(event)),
+            Selector::Query(query) => {
+                jsonpath_rust::query::js_path_process(query, event).unwrap_or_default()
+            }
+            Selector::Nothing => Vec::new(),
         };
-        let found = jsonpath_rust::query::js_path_process(query, event).unwrap_or_default();
         if self.wildcard {
             Some(Cow::Owned(Value::Array(
                 found.into_iter().map(|r| r.val.clone()).collect(),
@@ -626,6 +638,26 @@ mod tests {
         let long = "é".repeat(300);
         let quoted = quote_payload(long.as_bytes());
         assert_eq!(quoted, format!("{}... (600 bytes in all)", "é".repeat(200)));
+    }
+
+    #[test]
+    fn a_path_jsonpath_rust_refuses_selects_nothing() {
+        let path = JsonPath {
+            text: "$.a".into(),
+            normalized: "$[".into(),
+        };
+        let input = CompiledInput::new(&TargetInput::Path(path));
+        let e = input
+            .shape(
+                &EventView::new(b"{\"a\": 1}"),
+                &ShapeContext {
+                    rule_name: "r",
+                    rule_arn: "arn",
+                    ingestion_time: "t",
+                },
+            )
+            .unwrap_err();
+        assert_eq!(e.code, INPUT_PATH_NO_MATCH);
     }
 
     #[test]
