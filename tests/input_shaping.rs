@@ -481,6 +481,20 @@ fn the_event_is_parsed_only_when_needed() {
         e.message,
         "the event is not valid JSON: expected ident at line 1 column 2"
     );
+    let e = shape_with(&transformer(r#""<s>""#), r#"{"detail": {"s": 1e400}}"#).unwrap_err();
+    assert_eq!(
+        e,
+        ShapeError {
+            code: "EventNumberOutOfRange",
+            message: "the event holds a number beyond the range of a 64-bit float, which InputPath and InputTransformer cannot carry: number out of range at line 1 column 22".into()
+        }
+    );
+    // The matched event is still delivered as it is.
+    let huge = r#"{"detail": {"s": 1e400}}"#;
+    assert_eq!(
+        shape_with(&compile(json!({"Id": "t"})), huge).unwrap(),
+        huge
+    );
     let e = shape_with(&transformer(r#""<s>""#), "[1]").unwrap_err();
     assert_eq!(
         e,

@@ -46,6 +46,10 @@ pub const INPUT_PATH_NO_MATCH: &str = "InputPathNoMatch";
 /// validates events at ingest, so this means a caller broke that promise).
 pub const INVALID_EVENT: &str = "InvalidEvent";
 
+/// `ShapeError::code` when the event holds a number beyond the range of an f64
+/// (such as `1e400`), which the router accepts but shaping cannot carry.
+pub const NUMBER_OUT_OF_RANGE: &str = "EventNumberOutOfRange";
+
 /// How much of a filled template an error message quotes.
 const QUOTED_PAYLOAD: usize = 200;
 
@@ -95,6 +99,14 @@ impl<'a> EventView<'a> {
                     message: format!(
                         "the event is a JSON {}, not an object",
                         json_type_name(&other)
+                    ),
+                }),
+                // The router's reader accepts numbers such as 1e400 (they match by
+                // their text); serde_json's f64 cannot hold them.
+                Err(e) if e.to_string().starts_with("number out of range") => Err(ShapeError {
+                    code: NUMBER_OUT_OF_RANGE,
+                    message: format!(
+                        "the event holds a number beyond the range of a 64-bit float, which InputPath and InputTransformer cannot carry: {e}"
                     ),
                 }),
                 Err(e) => Err(ShapeError {
