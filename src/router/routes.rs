@@ -16,7 +16,7 @@ use tokio_util::sync::CancellationToken;
 use super::delivery::{HandleSettings, TargetHandle, TargetSpec};
 use crate::config::Config;
 use crate::metrics::{Metrics, labels};
-use crate::rules::{Rule, RuleSet, TargetInput};
+use crate::rules::{Rule, RuleSet};
 use crate::targets::{Attempt, BoxFuture, DeliveryError, Target, TargetFactory};
 use crate::transform::input::CompiledInput;
 
@@ -125,10 +125,11 @@ impl RoutesBuilder {
                     _ => self.spawn_handle(rule, &target.id, &arn, spec),
                 };
                 kept.insert(key, handle.clone());
+                let input = CompiledInput::new(&target.input);
                 targets.push(TargetRoute {
                     id: target.id.clone(),
-                    passes_event: target.input == TargetInput::MatchedEvent,
-                    input: CompiledInput::new(&target.input),
+                    passes_event: input.is_matched_event(),
+                    input,
                     handle,
                 });
             }

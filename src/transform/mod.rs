@@ -1,0 +1,17 @@
+//! Shaping what a target receives: EventBridge's `Input`, `InputPath` and
+//! `InputTransformer`, with EventBridge's behaviour.
+//!
+//! It owns turning one matched event into the payload bytes of one target:
+//! `input::CompiledInput` is built once per target when a rule set is built (paths
+//! parsed, templates split), and `CompiledInput::shape` runs per matched (rule,
+//! target). A payload that cannot be built (a JSON template that is not JSON once
+//! filled, an `InputPath` that selects nothing) is a `ShapeError` whose `code` names
+//! why, for the dead-letter record; EventBridge drops such events silently.
+//!
+//! It does not match events (`crate::pattern`), validate rule files (`crate::rules`
+//! checks templates and paths at load), deliver, retry, or run Wasm plugins (a later
+//! stage that reads the shaped payload).
+
+pub mod input;
+
+pub use input::{CompiledInput, EventView, ShapeContext, ShapeError};
