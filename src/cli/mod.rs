@@ -11,6 +11,7 @@ mod check;
 mod input;
 mod serve;
 mod test_pattern;
+mod test_rule;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -28,6 +29,9 @@ enum Command {
     /// Test an EventBridge event pattern against an event (exit 0 match, 1 no match,
     /// 2 invalid pattern or event), or run a batch of cases.
     TestPattern(test_pattern::Args),
+    /// Dry-run whole rules against a sample event: for each matching rule and
+    /// target, the exact bytes the target would receive (nothing is delivered).
+    TestRule(test_rule::Args),
     /// Validate a rules directory the way the server loads it: print every problem
     /// as file:line:column: message (exit 0 none, 1 some, 2 unreadable directory).
     Check(check::Args),
@@ -46,6 +50,7 @@ pub fn run() -> ExitCode {
     match cli.command {
         Command::TestPattern(args) => test_pattern::run(&args),
         Command::Check(args) => check::run(&args),
+        Command::TestRule(args) => test_rule::run(&args),
         Command::Serve(args) => serve::run(&args),
         Command::Bench(command) => bench::run(&command),
     }

@@ -19,6 +19,7 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::Histogram;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
 use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
 
 use super::completion::{Completion, Outcome};
 use super::dead_letter::{DeadLetter, DeadLetterRecord, Failure};
@@ -187,7 +188,13 @@ async fn drain_queue(mut rx: mpsc::Receiver<Delivery>, shared: Arc<Shared>, conc
             }
             slot = slots.clone().acquire_owned() => slot.expect("the semaphore is never closed"),
         };
-        tokio::spawn(run(shared.clone(), delivery, slot, slots.clone()));
+        let span = tracing::debug_span!(
+            "deliver",
+            event_id = %delivery.event.id,
+            rule_arn = %shared.rule_arn,
+            target = %shared.target_id
+        );
+        tokio::spawn(run(shared.clone(), delivery, slot, slots.clone()).instrument(span));
     }
     rx.close();
     while let Ok(delivery) = rx.try_recv() {

@@ -219,6 +219,12 @@ impl Router {
                             exhausted_retry_condition: None,
                             retry_attempts: 0,
                         };
+                        if dead_letter.target.is_none() {
+                            // Left Abandoned: a Kafka source re-delivers it.
+                            tracing::error!(event_id = %event.id, "not routed: the server shut down before the event was matched");
+                            drop(completion);
+                            continue;
+                        }
                         settle_unrouted(&dead_letter, &event, failure, completion).await;
                     }
                 })
@@ -235,6 +241,7 @@ impl Router {
 /// Matches one event on one snapshot and fans it out.
 fn route(routes: &Routes, routed: Routed, metrics: &Metrics, dead_letter: &Arc<DeadLetter>) {
     let Routed { event, completion } = routed;
+    let _span = tracing::debug_span!("route", event_id = %event.id, bus = %event.bus).entered();
     let matched = match routes
         .rules
         .matching_indexes_checked(&event.bus, &event.checked())
