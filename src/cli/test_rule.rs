@@ -70,10 +70,7 @@ fn load_rules(path: &Path) -> Result<Vec<Arc<Rule>>, String> {
     } else {
         let text = std::fs::read_to_string(path)
             .map_err(|e| format!("cannot read the rule file {}: {e}", path.display()))?;
-        let plugins_dir = path
-            .parent()
-            .unwrap_or(Path::new("."))
-            .join("plugins");
+        let plugins_dir = path.parent().unwrap_or(Path::new(".")).join("plugins");
         let parsed = parse_file(path, &text, &ParseContext { plugins_dir });
         let rules = if parsed.problems.is_empty() {
             parsed.rules.into_iter().map(Arc::new).collect()
@@ -196,7 +193,11 @@ impl DryRun<'_> {
                     };
                     println!("{line}");
                 } else {
-                    println!("{indent}  target {} ({}):", target.id, describe(&target.destination));
+                    println!(
+                        "{indent}  target {} ({}):",
+                        target.id,
+                        describe(&target.destination)
+                    );
                     match &shaped {
                         Ok(bytes) => println!("{indent}    {}", String::from_utf8_lossy(bytes)),
                         Err(e) => println!(
@@ -204,9 +205,12 @@ impl DryRun<'_> {
                         ),
                     }
                 }
-                if let (Ok(bytes), Destination::EventBus { name }) = (&shaped, &target.destination) {
+                if let (Ok(bytes), Destination::EventBus { name }) = (&shaped, &target.destination)
+                {
                     if hops + 1 > MAX_HOPS {
-                        println!("{indent}    (hop limit {MAX_HOPS} reached: the event would go to the dead-letter destination)");
+                        println!(
+                            "{indent}    (hop limit {MAX_HOPS} reached: the event would go to the dead-letter destination)"
+                        );
                     } else {
                         any |= self.on_bus(name, bytes, hops + 1)?;
                     }

@@ -1,0 +1,391 @@
+//! Delivery through the real server to real loopback peers: retries and their
+//! backoff, `Retry-After`, permanent failures, timeouts, closed connections,
+//! dead-letter records, input shaping errors, bus hops, and file writes shared
+//! by several rules.
+
+mod serve_support;
+
+use std::io::{Read, Write};
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use serve_support::{FAST_RETRIES, Peer, Server, http_rule, read_lines, wait_for_lines};
+
+const WAIT: Duration = Duration::from_secs(15);
+
+fn attrs(record: &Value) -> &Value {
+    &record["attributes"]
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn retries_5xx_then_delivers() {
+    let peer = Peer::start(Arc::new(|n, _| {
+        (if n < 2 { 500 } else { 200 }, vec![], Duration::ZERO)
+    }))
+    .await;
+    let rule = http_rule(
+        "r",
+        "app",
+        &peer.url(),
+        r#"{"MaximumRetryAttempts": 5}"#,
+        "dlq.jsonl",
+    );
+    let server = Server::start(&[("r.json", &rule)], FAST_RETRIES);
+    let id = server.put("app", json!({"n": 1})).await;
+    for _ in 0..500 {
+        if peer.count() >= 3 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(peer.count(), 3, "two failures and one success");
+    let delivered: Value = serde_json::from_str(&peer.bodies()[2]).unwrap();
+    assert_eq!(delivered["id"], id);
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let labels = r#"{rule="r",target="hook"}"#;
+    assert_eq!(
+        server
+            .metric(&format!("switchyard_invocations_total{labels}"))
+            .await,
+        3.0
+    );
+    assert_eq!(
+        server
+            .metric(&format!(
+                "switchyard_retry_invocation_attempts_total{labels}"
+            ))
+            .await,
+        2.0
+    );
+    assert_eq!(
+        server
+            .metric(&format!("switchyard_failed_invocations_total{labels}"))
+            .await,
+        0.0
+    );
+    assert!(read_lines(&server.path("dlq.jsonl")).is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_404_goes_to_the_dlq_at_once_with_status_and_body() {
+    let peer = Peer::always(404).await;
+    let rule = http_rule(
+        "r",
+        "app",
+        &peer.url(),
+        r#"{"MaximumRetryAttempts": 5}"#,
+        "dlq.jsonl",
+    );
+    let server = Server::start(&[("r.json", &rule)], FAST_RETRIES);
+    let id = server.put("app", json!({"n": 1})).await;
+    let records = wait_for_lines(&server.path("dlq.jsonl"), 1, WAIT).await;
+    let r = &records[0];
+    assert_eq!(peer.count(), 1, "a 404 is not retried");
+    assert_eq!(attrs(r)["ERROR_CODE"], "HttpError");
+    let message = attrs(r)["ERROR_MESSAGE"].as_str().unwrap();
+    assert!(message.contains("404 Not Found"), "{message}");
+    assert!(message.contains("peer says no"), "{message}");
+    assert_eq!(attrs(r)["RETRY_ATTEMPTS"], 0);
+    assert_eq!(attrs(r)["EXHAUSTED_RETRY_CONDITION"], Value::Null);
+    assert_eq!(attrs(r)["TARGET_ID"], "hook");
+    assert_eq!(
+        attrs(r)["RULE_ARN"],
+        "arn:aws:events:us-east-1:000000000000:rule/r"
+    );
+    assert_eq!(r["event"]["id"], id);
+    let payload: Value = serde_json::from_str(r["payload"].as_str().unwrap()).unwrap();
+    assert_eq!(payload["detail"]["n"], 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn retries_run_out_into_the_dlq() {
+    let peer = Peer::always(503).await;
+    let rule = http_rule(
+        "r",
+        "app",
+        &peer.url(),
+        r#"{"MaximumRetryAttempts": 2}"#,
+        "dlq.jsonl",
+    );
+    let server = Server::start(&[("r.json", &rule)], FAST_RETRIES);
+    server.put("app", json!({})).await;
+    let records = wait_for_lines(&server.path("dlq.jsonl"), 1, WAIT).await;
+    assert_eq!(peer.count(), 3, "the first attempt and two retries");
+    assert_eq!(
+        attrs(&records[0])["EXHAUSTED_RETRY_CONDITION"],
+        "MaximumRetryAttempts"
+    );
+    assert_eq!(attrs(&records[0])["RETRY_ATTEMPTS"], 2);
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let labels = r#"{rule="r",target="hook"}"#;
+    assert_eq!(
+        server
+            .metric(&format!("switchyard_invocations_sent_to_dlq_total{labels}"))
+            .await,
+        1.0
+    );
+    assert_eq!(
+        server
+            .metric(&format!("switchyard_failed_invocations_total{labels}"))
+            .await,
+        1.0
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn retry_after_is_honoured() {
+    let peer = Peer::start(Arc::new(|n, _| {
+        if n == 0 {
+            (429, vec![("retry-after", "1".to_string())], Duration::ZERO)
+        } else {
+            (200, vec![], Duration::ZERO)
+        }
+    }))
+    .await;
+    let rule = http_rule(
+        "r",
+        "app",
+        &peer.url(),
+        r#"{"MaximumRetryAttempts": 3}"#,
+        "dlq.jsonl",
+    );
+    let server = Server::start(&[("r.json", &rule)], FAST_RETRIES);
+    server.put("app", json!({})).await;
+    for _ in 0..500 {
+        if peer.count() >= 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let times: Vec<_> = peer
+        .requests
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|(t, _)| *t)
+        .collect();
+    assert_eq!(times.len(), 2);
+    let gap = times[1] - times[0];
+    assert!(
+        gap >= Duration::from_millis(950),
+        "retried after {gap:?}, before Retry-After: 1"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_target_times_out_and_is_dead_lettered() {
+    let peer = Peer::start(Arc::new(|_, _| (200, vec![], Duration::from_secs(3)))).await;
+    let rule = http_rule(
+        "r",
+        "app",
+        &peer.url(),
+        r#"{"MaximumRetryAttempts": 1}"#,
+        "dlq.jsonl",
+    );
+    let config = format!("{FAST_RETRIES}[targets]\nhttp_timeout_ms = 200\n");
+    let server = Server::start(&[("r.json", &rule)], &config);
+    server.put("app", json!({})).await;
+    let records = wait_for_lines(&server.path("dlq.jsonl"), 1, WAIT).await;
+    assert_eq!(attrs(&records[0])["ERROR_CODE"], "HttpTimeout");
+    assert_eq!(attrs(&records[0])["RETRY_ATTEMPTS"], 1);
+    assert!(
+        attrs(&records[0])["ERROR_MESSAGE"]
+            .as_str()
+            .unwrap()
+            .contains("timed out"),
+        "{}",
+        records[0]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn closed_connections_are_retried_then_dead_lettered() {
+    // A peer that reads the request and closes the connection without answering.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let accepted = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let seen = accepted.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let mut s = stream.unwrap();
+            seen.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let mut buf = [0u8; 4096];
+            let _ = s.read(&mut buf);
+            let _ = s.flush();
+            drop(s);
+        }
+    });
+    let url = format!("http://{addr}/hook");
+    let rule = http_rule(
+        "r",
+        "app",
+        &url,
+        r#"{"MaximumRetryAttempts": 2}"#,
+        "dlq.jsonl",
+    );
+    let server = Server::start(&[("r.json", &rule)], FAST_RETRIES);
+    server.put("app", json!({})).await;
+    let records = wait_for_lines(&server.path("dlq.jsonl"), 1, WAIT).await;
+    assert_eq!(
+        attrs(&records[0])["ERROR_CODE"],
+        "HttpRequestFailed",
+        "{}",
+        records[0]
+    );
+    assert_eq!(
+        attrs(&records[0])["EXHAUSTED_RETRY_CONDITION"],
+        "MaximumRetryAttempts"
+    );
+    assert!(accepted.load(std::sync::atomic::Ordering::SeqCst) >= 3);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_template_that_is_not_json_after_substitution_is_dead_lettered() {
+    let rule = json!([{
+        "Name": "shape",
+        "EventPattern": { "source": ["app"] },
+        "Targets": [{
+            "Id": "out",
+            "File": { "Path": "out.jsonl" },
+            "InputTransformer": {
+                "InputPathsMap": { "v": "$.detail.v" },
+                "InputTemplate": "{\"v\": \"<v>\"}"
+            },
+            "DeadLetterConfig": { "File": { "Path": "dlq.jsonl" } }
+        }]
+    }])
+    .to_string();
+    let server = Server::start(&[("r.json", &rule)], FAST_RETRIES);
+    // A quote inside a value placed inside a JSON string breaks the JSON, as on AWS.
+    server.put("app", json!({"v": "say \"hi\""})).await;
+    server.put("app", json!({"v": "fine"})).await;
+    let records = wait_for_lines(&server.path("dlq.jsonl"), 1, WAIT).await;
+    assert_eq!(
+        attrs(&records[0])["ERROR_CODE"],
+        "InputTransformerInvalidJson"
+    );
+    let out = wait_for_lines(&server.path("out.jsonl"), 1, WAIT).await;
+    assert_eq!(out[0], json!({"v": "fine"}));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn buses_that_feed_each_other_stop_at_the_hop_limit() {
+    let rules = json!([
+        {
+            "Name": "a-to-b", "EventBusName": "a",
+            "EventPattern": { "source": ["loop"] },
+            "Targets": [{ "Id": "to-b", "EventBus": { "Name": "b" },
+                          "DeadLetterConfig": { "File": { "Path": "dlq.jsonl" } } }]
+        },
+        {
+            "Name": "b-to-a", "EventBusName": "b",
+            "EventPattern": { "source": ["loop"] },
+            "Targets": [
+                { "Id": "to-a", "EventBus": { "Name": "a" },
+                  "DeadLetterConfig": { "File": { "Path": "dlq.jsonl" } } },
+                { "Id": "seen", "File": { "Path": "seen.jsonl" } }
+            ]
+        }
+    ])
+    .to_string();
+    let config = format!("{FAST_RETRIES}[router]\nmax_hops = 4\n");
+    let server = Server::start(&[("loop.json", &rules)], &config);
+    let r = server
+        .put_events(
+            json!([{ "Source": "loop", "DetailType": "t", "Detail": "{}", "EventBusName": "a" }]),
+        )
+        .await;
+    let id = r["Entries"][0]["EventId"].as_str().unwrap().to_string();
+    let records = wait_for_lines(&server.path("dlq.jsonl"), 1, WAIT).await;
+    assert_eq!(attrs(&records[0])["ERROR_CODE"], "HopLimitExceeded");
+    assert_eq!(records[0]["event"]["id"], id);
+    // a->b (1), b->a (2), a->b (3), b->a (4); the fifth hop is refused.
+    let seen = read_lines(&server.path("seen.jsonl"));
+    assert_eq!(seen.len(), 2, "bus b saw the event after hops 1 and 3");
+    assert!(seen.iter().all(|e| e["id"] == id.as_str()));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rules_writing_one_file_never_interleave_lines() {
+    let rule = |name: &str| {
+        json!({
+            "Name": name,
+            "EventPattern": { "source": ["app"] },
+            "Targets": [{ "Id": "f", "File": { "Path": "shared.jsonl" } }]
+        })
+    };
+    let rules = json!([rule("one"), rule("two"), rule("three")]).to_string();
+    let server = Server::start(&[("r.json", &rules)], FAST_RETRIES);
+    let big = "x".repeat(20_000);
+    let mut ids = Vec::new();
+    for i in 0..40 {
+        let entries: Vec<Value> = (0..5)
+            .map(|j| json!({"Source": "app", "DetailType": "t", "Detail": json!({"i": i, "j": j, "pad": big}).to_string()}))
+            .collect();
+        let r = server.put_events(Value::Array(entries)).await;
+        for e in r["Entries"].as_array().unwrap() {
+            ids.push(e["EventId"].as_str().unwrap().to_string());
+        }
+    }
+    let lines = wait_for_lines(&server.path("shared.jsonl"), 600, WAIT).await;
+    assert_eq!(
+        lines.len(),
+        600,
+        "200 events x 3 rules, every line whole JSON"
+    );
+    for id in &ids {
+        assert_eq!(lines.iter().filter(|l| l["id"] == id.as_str()).count(), 3);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admin_endpoints() {
+    let rule = http_rule("r", "app", "http://127.0.0.1:9/x", "{}", "dlq.jsonl");
+    let server = Server::start(&[("r.json", &rule), ("broken.json", "{")], FAST_RETRIES);
+    assert_eq!(server.get("/healthz").await, (200, "ok\n".into()));
+    let (status, text) = server.get("/readyz").await;
+    assert_eq!(status, 200, "{text}");
+    assert!(text.starts_with("ready (rules generation 1)"), "{text}");
+    let (status, text) = server.get("/status/rules").await;
+    assert_eq!(status, 200);
+    let s: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(s["generation"], 1);
+    assert_eq!(s["rules"], 1);
+    let broken = s["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["path"].as_str().unwrap().ends_with("broken.json"))
+        .unwrap();
+    assert_eq!(broken["state"], "error");
+    let (status, text) = server.get("/metrics").await;
+    assert_eq!(status, 200);
+    assert!(
+        text.contains("# TYPE switchyard_matched_events counter"),
+        "{text}"
+    );
+    assert!(text.contains("switchyard_rules_generation 1"), "{text}");
+    // An event for a bus no rule listens on is accepted and counted.
+    let r = server
+        .put_events(
+            json!([{ "Source": "x", "DetailType": "t", "Detail": "{}", "EventBusName": "nobody" }]),
+        )
+        .await;
+    assert_eq!(r["FailedEntryCount"], 0);
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert_eq!(
+        server
+            .metric(r#"switchyard_events_without_rules_total{bus="nobody"}"#)
+            .await,
+        1.0
+    );
+    assert_eq!(
+        server
+            .metric(r#"switchyard_ingested_events_total{source="put_events",outcome="accepted"}"#)
+            .await,
+        1.0
+    );
+    let (status, _) = server.get("/nope").await;
+    assert_eq!(status, 404);
+}
