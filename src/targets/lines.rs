@@ -219,6 +219,6 @@ mod tests {
         let mut buf = Vec::new();
         push_line(&mut buf, b"{\n \"a\": 1\r\n}");
         push_line(&mut buf, b"{}");
-        assert_eq!(buf, b"{   \"a\": 1  }\n{}\n");
+        assert_eq!(buf, b"{  \"a\": 1  }\n{}\n");
     }
 }
