@@ -30,7 +30,7 @@ use crate::router::routes::{Routes, RoutesBuilder};
 use crate::router::{Router, RouterSettings};
 use crate::rules::{LoadOptions, PublishHook, RulesWatcher, WatchOptions};
 use crate::sources::aws_json::{self, AwsError};
-use crate::sources::{SourceContext, cloudevents};
+use crate::sources::{SourceContext, cloudevents, sigv4};
 use crate::targets::TargetFactory;
 
 /// What `serve` was asked to run.
@@ -49,6 +49,16 @@ struct AppState {
 /// Runs the server until SIGTERM/SIGINT; `Err` only when it cannot start.
 pub async fn serve(options: ServeOptions) -> Result<(), String> {
     let config = options.config;
+    // A configured key whose secret cannot be read stops startup here.
+    let sigv4 = sigv4::Verifier::from_config(&config.auth)?;
+    if let Some(v) = &sigv4 {
+        tracing::info!(
+            access_key_id = v.access_key_id(),
+            "AWS JSON requests must be SigV4-signed (service {})",
+            sigv4::SERVICE
+        );
+    }
+
     let metrics = Arc::new(Metrics::new());
     let routes = Arc::new(ArcSwap::from_pointee(Routes::empty()));
     // The matcher sees whole envelopes: the detail limit plus room for the envelope.
@@ -128,6 +138,7 @@ pub async fn serve(options: ServeOptions) -> Result<(), String> {
             config: Arc::new(config.clone()),
             metrics: metrics.clone(),
             rules_dir: options.rules_dir.clone(),
+            sigv4,
         },
         watcher: Mutex::new(watcher),
         draining: AtomicBool::new(false),
@@ -223,6 +234,7 @@ fn unavailable_aws() -> Response {
 async fn aws(
     State(state): State<Arc<AppState>>,
     method: axum::http::Method,
+    uri: axum::http::Uri,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
@@ -237,7 +249,7 @@ async fn aws(
         return unavailable_aws();
     }
     // Matching and shaping are short CPU work; no blocking I/O happens here.
-    aws_json::handle(&state.sources, &headers, &body)
+    aws_json::handle(&state.sources, &method, &uri, &headers, &body)
 }
 
 async fn cloudevents_default(

@@ -5,10 +5,11 @@
 //! mistake is never a 5xx: SDKs retry those for seconds.
 //!
 //! It owns framing, dispatch and error shapes; each operation's meaning is in
-//! `put_events` and `rules_api`.
+//! `put_events` and `rules_api`. When `[auth]` is configured, `sigv4` checks the
+//! signature before anything is dispatched.
 
 use axum::body::Body;
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::Response;
 use serde::Serialize;
 
@@ -72,9 +73,19 @@ const WRITE_OPERATIONS: &[&str] = &[
 ];
 
 /// Answers one AWS JSON request.
-pub fn handle(ctx: &SourceContext, headers: &HeaderMap, body: &[u8]) -> Response {
+pub fn handle(
+    ctx: &SourceContext,
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Response {
     let request_id = uuid::Uuid::new_v4().to_string();
-    let result = dispatch(ctx, headers, body);
+    let verified = match &ctx.sigv4 {
+        Some(verifier) => verifier.verify(method.as_str(), uri, headers, body),
+        None => Ok(()),
+    };
+    let result = verified.and_then(|()| dispatch(ctx, headers, body));
     let response = match result {
         Ok(json) => reply(StatusCode::OK, json),
         Err(e) => error_response(&e),

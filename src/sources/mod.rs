@@ -7,7 +7,9 @@
 //! - `put_events`: `PutEvents`, exactly as EventBridge validates and answers it;
 //! - `rules_api`: `TestEventPattern` and the read-only rule and bus calls,
 //!   served from the running rule set;
-//! - `cloudevents`: CloudEvents 1.0 over HTTP (binary, structured, batch).
+//! - `cloudevents`: CloudEvents 1.0 over HTTP (binary, structured, batch);
+//! - `sigv4`: SigV4 verification of AWS JSON requests when `[auth]` is set
+//!   (CloudEvents is not SigV4-signed and stays open).
 //!
 //! Sources never match or deliver; they only validate, build envelopes once, and
 //! answer the client.
@@ -16,6 +18,7 @@ pub mod aws_json;
 pub mod cloudevents;
 pub mod put_events;
 pub mod rules_api;
+pub mod sigv4;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -34,6 +37,8 @@ pub struct SourceContext {
     pub config: Arc<Config>,
     pub metrics: Arc<Metrics>,
     pub rules_dir: PathBuf,
+    /// Checks AWS JSON requests' signatures; `None`: any or no signature.
+    pub sigv4: Option<sigv4::Verifier>,
 }
 
 impl SourceContext {
