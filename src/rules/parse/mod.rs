@@ -10,7 +10,7 @@
 //! - this module: the reader's core (positions, problems, objects, strings, names)
 //!   and the rule itself;
 //! - `target`: targets, destinations, `Transform`, `RetryPolicy`, `DeadLetterConfig`;
-//! - `http`: the `Http` destination;
+//! - `http`: the `Http` destination, its `Auth` and rate limit;
 //! - `input`: `Input`, `InputPath`, `InputTransformer`, templates and EventBridge's
 //!   JSONPath dialect.
 
@@ -254,11 +254,22 @@ impl Reader<'_> {
 
     /// Checks that `json` is an object with only `allowed` keys, each once.
     fn object<'j>(&mut self, json: &'j Json, location: &str, allowed: &[&str]) -> Option<Obj<'j>> {
+        self.object_with_advice(json, location, allowed, &[])
+    }
+
+    /// Like `object`, with what to do instead for some unknown fields.
+    fn object_with_advice<'j>(
+        &mut self,
+        json: &'j Json,
+        location: &str,
+        allowed: &[&str],
+        advice: &[(&str, &str)],
+    ) -> Option<Obj<'j>> {
         let mut members = self.members(json, location)?;
         members.retain(|member| {
             let known = allowed.contains(&member.key.as_str());
             if !known {
-                let message = unknown_field(&member.key, allowed);
+                let message = unknown_field(&member.key, allowed, advice);
                 self.problem_at(member.key_span.start, &join(location, &member.key), message);
             }
             known
@@ -448,8 +459,8 @@ fn is_name_char(c: char) -> bool {
 }
 
 /// The message for an unknown field: what to do instead, or a likely intended name.
-fn unknown_field(key: &str, allowed: &[&str]) -> String {
-    if let Some((_, advice)) = NOT_SUPPORTED.iter().find(|(k, _)| *k == key) {
+fn unknown_field(key: &str, allowed: &[&str], advice: &[(&str, &str)]) -> String {
+    if let Some((_, advice)) = advice.iter().chain(NOT_SUPPORTED).find(|(k, _)| *k == key) {
         return format!("unknown field \"{key}\": {advice}");
     }
     let close = allowed
