@@ -128,8 +128,7 @@ impl Target for HttpTarget {
                 .headers()
                 .get(reqwest::header::RETRY_AFTER)
                 .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.trim().parse::<u64>().ok())
-                .map(Duration::from_secs);
+                .and_then(retry_after);
             let body = response.bytes().await.unwrap_or_default();
             let message = format!(
                 "{} {} answered {status}: {}",
@@ -165,6 +164,26 @@ impl HttpTarget {
     }
 }
 
+/// `Retry-After`: delay-seconds or an HTTP-date (RFC 9110 section 10.2.3); a date
+/// in the past is no wait.
+fn retry_after(value: &str) -> Option<Duration> {
+    let value = value.trim();
+    if let Ok(seconds) = value.parse::<u64>() {
+        return Some(Duration::from_secs(seconds));
+    }
+    let http_date = time::macros::format_description!(
+        "[weekday repr:short], [day] [month repr:short] [year] [hour]:[minute]:[second] GMT"
+    );
+    let at = time::PrimitiveDateTime::parse(value, http_date)
+        .ok()?
+        .assume_utc();
+    Some(
+        (at - time::OffsetDateTime::now_utc())
+            .try_into()
+            .unwrap_or_default(),
+    )
+}
+
 /// API destinations retry 401, 407, 409, 429 and 5xx; other statuses are final.
 fn is_retryable(status: StatusCode) -> bool {
     status.is_server_error() || matches!(status.as_u16(), 401 | 407 | 409 | 429)
@@ -173,6 +192,28 @@ fn is_retryable(status: StatusCode) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn retry_after_takes_seconds_and_http_dates() {
+        assert_eq!(retry_after(" 120 "), Some(Duration::from_secs(120)));
+        assert_eq!(
+            retry_after("Sun, 06 Nov 1994 08:49:37 GMT"),
+            Some(Duration::ZERO)
+        );
+        let format = time::macros::format_description!(
+            "[weekday repr:short], [day] [month repr:short] [year] [hour]:[minute]:[second] GMT"
+        );
+        let later = (time::OffsetDateTime::now_utc() + time::Duration::seconds(100))
+            .format(format)
+            .unwrap();
+        let wait = retry_after(&later).unwrap();
+        assert!(
+            wait > Duration::from_secs(95) && wait <= Duration::from_secs(100),
+            "{wait:?}"
+        );
+        assert_eq!(retry_after("soon"), None);
+        assert_eq!(retry_after("-5"), None);
+    }
 
     #[test]
     fn retryable_statuses_are_api_destinations() {
