@@ -318,6 +318,17 @@ fn http_bad_endpoint() {
 }
 
 #[test]
+fn http_endpoint_not_a_url() {
+    let text = "{\n\"Name\": \"r1\",\n\"EventPattern\": {\"source\": [\"x\"]},\n\"Targets\": [\n{\"Id\": \"a\", \"Http\": {\"Endpoint\": \"http://[::1/x\"}}\n]\n}";
+    assert_eq!(
+        problems(text),
+        [
+            "r.json:5:34: Targets[0].Http.Endpoint: \"http://[::1/x\" is not a valid URL: invalid IPv6 address"
+        ]
+    );
+}
+
+#[test]
 fn http_bad_method() {
     let text = "{\n\"Name\": \"r1\",\n\"EventPattern\": {\"source\": [\"x\"]},\n\"Targets\": [\n{\"Id\": \"a\", \"Http\": {\"Endpoint\": \"http://localhost:9000/x\", \"Method\": \"GET\"}}\n]\n}";
     assert_eq!(

@@ -167,7 +167,13 @@ impl Reader<'_> {
                     && !rest.starts_with('/')
                     && !s.chars().any(char::is_whitespace) =>
             {
-                Some(s)
+                match reqwest::Url::parse(s) {
+                    Ok(_) => Some(s),
+                    Err(e) => {
+                        self.problem(json, location, format!("\"{s}\" is not a valid URL: {e}"));
+                        None
+                    }
+                }
             }
             _ => {
                 self.problem(
