@@ -318,6 +318,17 @@ fn http_bad_endpoint() {
 }
 
 #[test]
+fn http_endpoint_not_a_url() {
+    let text = "{\n\"Name\": \"r1\",\n\"EventPattern\": {\"source\": [\"x\"]},\n\"Targets\": [\n{\"Id\": \"a\", \"Http\": {\"Endpoint\": \"http://[::1/x\"}}\n]\n}";
+    assert_eq!(
+        problems(text),
+        [
+            "r.json:5:34: Targets[0].Http.Endpoint: \"http://[::1/x\" is not a valid URL: invalid IPv6 address"
+        ]
+    );
+}
+
+#[test]
 fn http_bad_method() {
     let text = "{\n\"Name\": \"r1\",\n\"EventPattern\": {\"source\": [\"x\"]},\n\"Targets\": [\n{\"Id\": \"a\", \"Http\": {\"Endpoint\": \"http://localhost:9000/x\", \"Method\": \"GET\"}}\n]\n}";
     assert_eq!(
@@ -606,5 +617,383 @@ fn transform_config_not_object() {
     assert_eq!(
         problems(text),
         ["r.json:6:46: Targets[0].Transform.Config: expected an object, found array"]
+    );
+}
+
+/// The problems of a rule whose one target is `Http` with an endpoint on line 5
+/// and `fields` (more members of the `Http` object) from line 6, column 1.
+fn http_problems(fields: &str) -> Vec<String> {
+    problems(&format!(
+        "{{\n\"Name\": \"r1\",\n\"EventPattern\": {{\"source\": [\"x\"]}},\n\"Targets\": [\n{{\"Id\": \"a\", \"Http\": {{\"Endpoint\": \"http://localhost:9000/x\",\n{fields}}}}}\n]\n}}"
+    ))
+}
+
+const ENV_OR_FILE: &str = "(the name of an environment variable holding it)";
+const FILE_HOLDING: &str = "(the path of a file holding it)";
+
+#[test]
+fn http_full_auth_and_rate_limit_are_read() {
+    use std::path::{Path, PathBuf};
+    use switchyard::rules::model::{Destination, HttpAuth, OAuthClientCredentials, Secret};
+    use switchyard::rules::parse::{ParseContext, parse_file};
+
+    let text = r#"{"Name": "r1", "EventPattern": {"source": ["x"]}, "Targets": [
+      {"Id": "basic", "Http": {"Endpoint": "https://a.example.com/e", "InvocationRateLimitPerSecond": 300,
+        "Auth": {"Basic": {"Username": "alice", "PasswordEnv": "A_PASSWORD"}}}},
+      {"Id": "key", "Http": {"Endpoint": "https://a.example.com/e", "Headers": {"X-Team": "t"},
+        "Auth": {"ApiKey": {"Name": "x-api-key", "ValueFile": "/run/secrets/key"}}}},
+      {"Id": "bearer", "Http": {"Endpoint": "https://a.example.com/e", "InvocationRateLimitPerSecond": 1,
+        "Auth": {"Bearer": {"TokenEnv": "_TOKEN2"}}}},
+      {"Id": "oauth", "Http": {"Endpoint": "https://a.example.com/e",
+        "Auth": {"OAuth": {"TokenEndpoint": "https://auth.example.com/token", "ClientId": "c-1",
+          "ClientSecretFile": "secrets/c", "Scope": "events:write", "HttpMethod": "PUT"}}}},
+      {"Id": "oauth-defaults", "Http": {"Endpoint": "https://a.example.com/e",
+        "Auth": {"OAuth": {"TokenEndpoint": "https://auth.example.com/token", "ClientId": "c-1",
+          "ClientSecretEnv": "C"}}}}
+    ]}"#;
+    let context = ParseContext {
+        plugins_dir: PathBuf::new(),
+    };
+    let parsed = parse_file(Path::new("r.json"), text, &context);
+    assert_eq!(parsed.problems, []);
+    let http: Vec<(Option<HttpAuth>, Option<u32>)> = parsed.rules[0]
+        .targets
+        .iter()
+        .map(|t| match &t.destination {
+            Destination::Http {
+                auth,
+                rate_limit_per_second,
+                ..
+            } => (auth.clone(), *rate_limit_per_second),
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    let oauth = OAuthClientCredentials {
+        token_endpoint: "https://auth.example.com/token".into(),
+        client_id: "c-1".into(),
+        client_secret: Secret::File("secrets/c".into()),
+        scope: Some("events:write".into()),
+        http_method: "PUT".into(),
+    };
+    assert_eq!(
+        http,
+        [
+            (
+                Some(HttpAuth::Basic {
+                    username: "alice".into(),
+                    password: Secret::Env("A_PASSWORD".into())
+                }),
+                Some(300)
+            ),
+            (
+                Some(HttpAuth::ApiKey {
+                    name: "x-api-key".into(),
+                    value: Secret::File("/run/secrets/key".into())
+                }),
+                None
+            ),
+            (
+                Some(HttpAuth::Bearer {
+                    token: Secret::Env("_TOKEN2".into())
+                }),
+                Some(1)
+            ),
+            (Some(HttpAuth::OAuth(oauth.clone())), None),
+            (
+                Some(HttpAuth::OAuth(OAuthClientCredentials {
+                    client_secret: Secret::Env("C".into()),
+                    scope: None,
+                    http_method: "POST".into(),
+                    ..oauth
+                })),
+                None
+            ),
+        ]
+    );
+}
+
+#[test]
+fn http_unknown_field() {
+    assert_eq!(
+        http_problems("\"RateLimit\": 5"),
+        [
+            "r.json:6:1: Targets[0].Http.RateLimit: unknown field \"RateLimit\": expected one of Endpoint, Method, Headers, Auth, InvocationRateLimitPerSecond"
+        ]
+    );
+    assert_eq!(
+        http_problems("\"InvocationRateLimitPerSecnd\": 5"),
+        [
+            "r.json:6:1: Targets[0].Http.InvocationRateLimitPerSecnd: unknown field \"InvocationRateLimitPerSecnd\": did you mean \"InvocationRateLimitPerSecond\"?"
+        ]
+    );
+}
+
+#[test]
+fn http_rate_limit_out_of_range() {
+    for n in ["0", "301"] {
+        assert_eq!(
+            http_problems(&format!("\"InvocationRateLimitPerSecond\": {n}")),
+            [format!(
+                "r.json:6:33: Targets[0].Http.InvocationRateLimitPerSecond: {n} is out of range: use 1 to 300"
+            )]
+        );
+    }
+}
+
+#[test]
+fn http_rate_limit_not_whole() {
+    assert_eq!(
+        http_problems("\"InvocationRateLimitPerSecond\": 2.5"),
+        [
+            "r.json:6:33: Targets[0].Http.InvocationRateLimitPerSecond: 2.5 is not a whole number: use 1 to 300"
+        ]
+    );
+    assert_eq!(
+        http_problems("\"InvocationRateLimitPerSecond\": \"10\""),
+        [
+            "r.json:6:33: Targets[0].Http.InvocationRateLimitPerSecond: expected a whole number, found string"
+        ]
+    );
+}
+
+#[test]
+fn http_auth_empty() {
+    assert_eq!(
+        http_problems("\"Auth\": {}"),
+        [
+            "r.json:6:9: Targets[0].Http.Auth: missing authorization: give exactly one of Basic, ApiKey, Bearer or OAuth"
+        ]
+    );
+    assert_eq!(
+        http_problems("\"Auth\": \"Bearer abc\""),
+        ["r.json:6:9: Targets[0].Http.Auth: expected an object, found string"]
+    );
+}
+
+#[test]
+fn http_auth_two_kinds() {
+    assert_eq!(
+        http_problems(
+            "\"Auth\": {\"Basic\": {\"Username\": \"u\", \"PasswordEnv\": \"P\"},\n\"Bearer\": {\"TokenEnv\": \"T\"}}"
+        ),
+        [
+            "r.json:7:1: Targets[0].Http.Auth.Bearer: give exactly one authorization, but both Basic and Bearer are given"
+        ]
+    );
+}
+
+#[test]
+fn http_auth_unknown_kind() {
+    assert_eq!(
+        http_problems("\"Auth\": {\n\"Oauth\": {}}"),
+        [
+            "r.json:7:1: Targets[0].Http.Auth.Oauth: unknown field \"Oauth\": did you mean \"OAuth\"?",
+            "r.json:6:9: Targets[0].Http.Auth: missing authorization: give exactly one of Basic, ApiKey, Bearer or OAuth"
+        ]
+    );
+}
+
+#[test]
+fn http_basic_missing_username() {
+    assert_eq!(
+        http_problems("\"Auth\": {\"Basic\": {\"PasswordEnv\": \"P\"}}"),
+        ["r.json:6:19: Targets[0].Http.Auth.Basic: missing required field \"Username\""]
+    );
+}
+
+#[test]
+fn http_basic_bad_username() {
+    assert_eq!(
+        http_problems("\"Auth\": {\"Basic\": {\n\"Username\": \"a:b\", \"PasswordEnv\": \"P\"}}"),
+        ["r.json:7:13: Targets[0].Http.Auth.Basic.Username: a Basic username cannot contain ':'"]
+    );
+    assert_eq!(
+        http_problems("\"Auth\": {\"Basic\": {\n\"Username\": \"\", \"PasswordEnv\": \"P\"}}"),
+        ["r.json:7:13: Targets[0].Http.Auth.Basic.Username: the username cannot be empty"]
+    );
+    assert_eq!(
+        http_problems("\"Auth\": {\"Basic\": {\n\"Username\": \"a\\tb\", \"PasswordEnv\": \"P\"}}"),
+        [
+            "r.json:7:13: Targets[0].Http.Auth.Basic.Username: the username cannot hold control characters"
+        ]
+    );
+}
+
+#[test]
+fn http_basic_password_in_the_file() {
+    assert_eq!(
+        http_problems("\"Auth\": {\"Basic\": {\"Username\": \"u\",\n\"Password\": \"hunter2\"}}"),
+        [
+            format!(
+                "r.json:7:1: Targets[0].Http.Auth.Basic.Password: unknown field \"Password\": secrets are not written in rule files: give PasswordEnv {ENV_OR_FILE} or PasswordFile {FILE_HOLDING}"
+            ),
+            format!(
+                "r.json:6:19: Targets[0].Http.Auth.Basic: missing the password: give PasswordEnv {ENV_OR_FILE} or PasswordFile {FILE_HOLDING}"
+            ),
+        ]
+    );
+}
+
+#[test]
+fn http_secret_env_and_file() {
+    assert_eq!(
+        http_problems(
+            "\"Auth\": {\"Basic\": {\"Username\": \"u\", \"PasswordEnv\": \"P\",\n\"PasswordFile\": \"/run/secrets/p\"}}"
+        ),
+        [
+            "r.json:7:1: Targets[0].Http.Auth.Basic.PasswordFile: give PasswordEnv or PasswordFile, not both"
+        ]
+    );
+}
+
+#[test]
+fn http_secret_bad_env_name() {
+    for name in ["MY-TOKEN", "1TOKEN", ""] {
+        assert_eq!(
+            http_problems(&format!(
+                "\"Auth\": {{\"Bearer\": {{\n\"TokenEnv\": \"{name}\"}}}}"
+            )),
+            [format!(
+                "r.json:7:13: Targets[0].Http.Auth.Bearer.TokenEnv: \"{name}\" is not an environment variable name: use letters, digits and '_', not starting with a digit"
+            )]
+        );
+    }
+}
+
+#[test]
+fn http_secret_empty_file() {
+    assert_eq!(
+        http_problems("\"Auth\": {\"Bearer\": {\n\"TokenFile\": \"\"}}"),
+        [
+            "r.json:7:14: Targets[0].Http.Auth.Bearer.TokenFile: give a file path, such as \"/run/secrets/token\""
+        ]
+    );
+    assert_eq!(
+        http_problems("\"Auth\": {\"Bearer\": {\n\"TokenFile\": 5}}"),
+        ["r.json:7:14: Targets[0].Http.Auth.Bearer.TokenFile: expected a string, found number"]
+    );
+}
+
+#[test]
+fn http_bearer_token_in_the_file() {
+    assert_eq!(
+        http_problems("\"Auth\": {\"Bearer\": {\n\"Token\": \"abc\"}}"),
+        [
+            format!(
+                "r.json:7:1: Targets[0].Http.Auth.Bearer.Token: unknown field \"Token\": secrets are not written in rule files: give TokenEnv {ENV_OR_FILE} or TokenFile {FILE_HOLDING}"
+            ),
+            format!(
+                "r.json:6:20: Targets[0].Http.Auth.Bearer: missing the token: give TokenEnv {ENV_OR_FILE} or TokenFile {FILE_HOLDING}"
+            ),
+        ]
+    );
+    assert_eq!(
+        http_problems("\"Auth\": {\"Bearer\": {\n\"tokenEnv\": \"T\"}}"),
+        [
+            "r.json:7:1: Targets[0].Http.Auth.Bearer.tokenEnv: unknown field \"tokenEnv\": did you mean \"TokenEnv\"?".to_string(),
+            format!(
+                "r.json:6:20: Targets[0].Http.Auth.Bearer: missing the token: give TokenEnv {ENV_OR_FILE} or TokenFile {FILE_HOLDING}"
+            ),
+        ]
+    );
+}
+
+#[test]
+fn http_api_key_problems() {
+    assert_eq!(
+        http_problems("\"Auth\": {\"ApiKey\": {\n\"Name\": \"x api key\", \"ValueEnv\": \"K\"}}"),
+        [
+            "r.json:7:9: Targets[0].Http.Auth.ApiKey.Name: \"x api key\" is not a valid HTTP header name"
+        ]
+    );
+    assert_eq!(
+        http_problems("\"Auth\": {\"ApiKey\": {}}"),
+        [
+            "r.json:6:20: Targets[0].Http.Auth.ApiKey: missing required field \"Name\"".to_string(),
+            format!(
+                "r.json:6:20: Targets[0].Http.Auth.ApiKey: missing the API key: give ValueEnv {ENV_OR_FILE} or ValueFile {FILE_HOLDING}"
+            ),
+        ]
+    );
+    assert_eq!(
+        http_problems(
+            "\"Auth\": {\"ApiKey\": {\"Name\": \"k\",\n\"Value\": \"v\", \"ValueEnv\": \"K\"}}"
+        ),
+        [format!(
+            "r.json:7:1: Targets[0].Http.Auth.ApiKey.Value: unknown field \"Value\": secrets are not written in rule files: give ValueEnv {ENV_OR_FILE} or ValueFile {FILE_HOLDING}"
+        )]
+    );
+}
+
+#[test]
+fn http_oauth_missing_fields() {
+    assert_eq!(
+        http_problems("\"Auth\": {\"OAuth\": {}}"),
+        [
+            "r.json:6:19: Targets[0].Http.Auth.OAuth: missing required field \"TokenEndpoint\""
+                .to_string(),
+            "r.json:6:19: Targets[0].Http.Auth.OAuth: missing required field \"ClientId\""
+                .to_string(),
+            format!(
+                "r.json:6:19: Targets[0].Http.Auth.OAuth: missing the client secret: give ClientSecretEnv {ENV_OR_FILE} or ClientSecretFile {FILE_HOLDING}"
+            ),
+        ]
+    );
+}
+
+#[test]
+fn http_oauth_bad_values() {
+    let fields = "\"Auth\": {\"OAuth\": {\n\"TokenEndpoint\": \"localhost/token\",\n\"ClientId\": \"a:b\",\n\"ClientSecretFile\": \"/s\",\n\"Scope\": \" \",\n\"HttpMethod\": \"DELETE\"}}";
+    assert_eq!(
+        http_problems(fields),
+        [
+            "r.json:7:18: Targets[0].Http.Auth.OAuth.TokenEndpoint: \"localhost/token\" is not an http:// or https:// URL with a host",
+            "r.json:8:13: Targets[0].Http.Auth.OAuth.ClientId: a client id cannot contain ':' (it is sent with HTTP Basic authentication)",
+            "r.json:10:10: Targets[0].Http.Auth.OAuth.Scope: give scopes separated by spaces, such as \"events:write\"",
+            "r.json:11:15: Targets[0].Http.Auth.OAuth.HttpMethod: \"DELETE\" is not a token request method: use POST, PUT or GET",
+        ]
+    );
+    assert_eq!(
+        http_problems(
+            "\"Auth\": {\"OAuth\": {\"TokenEndpoint\": \"https://auth.example.com/token\", \"ClientSecretEnv\": \"S\",\n\"ClientId\": \"\"}}"
+        ),
+        ["r.json:7:13: Targets[0].Http.Auth.OAuth.ClientId: the client id cannot be empty"]
+    );
+}
+
+#[test]
+fn http_oauth_client_secret_in_the_file() {
+    assert_eq!(
+        http_problems(
+            "\"Auth\": {\"OAuth\": {\"TokenEndpoint\": \"https://auth.example.com/token\", \"ClientId\": \"c\",\n\"ClientSecret\": \"s\"}}"
+        ),
+        [
+            format!(
+                "r.json:7:1: Targets[0].Http.Auth.OAuth.ClientSecret: unknown field \"ClientSecret\": secrets are not written in rule files: give ClientSecretEnv {ENV_OR_FILE} or ClientSecretFile {FILE_HOLDING}"
+            ),
+            format!(
+                "r.json:6:19: Targets[0].Http.Auth.OAuth: missing the client secret: give ClientSecretEnv {ENV_OR_FILE} or ClientSecretFile {FILE_HOLDING}"
+            ),
+        ]
+    );
+}
+
+#[test]
+fn http_auth_header_given_twice() {
+    assert_eq!(
+        http_problems(
+            "\"Headers\": {\n\"authorization\": \"Bearer x\"},\n\"Auth\": {\"Bearer\": {\"TokenEnv\": \"T\"}}"
+        ),
+        [
+            "r.json:7:1: Targets[0].Http.Headers.authorization: Auth.Bearer sets the Authorization header: remove \"authorization\" from Headers"
+        ]
+    );
+    assert_eq!(
+        http_problems(
+            "\"Headers\": {\n\"X-Api-Key\": \"1\"},\n\"Auth\": {\"ApiKey\": {\"Name\": \"x-api-key\", \"ValueEnv\": \"K\"}}"
+        ),
+        [
+            "r.json:7:1: Targets[0].Http.Headers.X-Api-Key: Auth.ApiKey sets the x-api-key header: remove \"X-Api-Key\" from Headers"
+        ]
     );
 }

@@ -81,11 +81,16 @@ pub enum Destination {
         topic: String,
         key_path: Option<JsonPath>,
     },
-    /// `"Http": {"Endpoint", "Method"?, "Headers"?}`.
+    /// `"Http": {"Endpoint", "Method"?, "Headers"?, "Auth"?,
+    /// "InvocationRateLimitPerSecond"?}` (EventBridge API destinations).
     Http {
         endpoint: String,
         method: String,
         headers: Vec<(String, String)>,
+        /// `Auth`: how each request is authorized (EventBridge connections).
+        auth: Option<HttpAuth>,
+        /// `InvocationRateLimitPerSecond`: 1 to 300; requests beyond it wait.
+        rate_limit_per_second: Option<u32>,
     },
     /// `"File": {"Path"}`: JSON Lines appended to the file.
     File { path: PathBuf },
@@ -93,6 +98,44 @@ pub enum Destination {
     Stdout,
     /// `"EventBus": {"Name"}`: put the event on another bus of this switchyard.
     EventBus { name: String },
+}
+
+/// `Http.Auth`: exactly one kind, in the style of EventBridge connections'
+/// `AuthParameters`. Rule files name where secrets are, never the secrets.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HttpAuth {
+    /// `"Basic": {"Username", "PasswordEnv" | "PasswordFile"}`.
+    Basic { username: String, password: Secret },
+    /// `"ApiKey": {"Name", "ValueEnv" | "ValueFile"}`: header name and value.
+    ApiKey { name: String, value: Secret },
+    /// `"Bearer": {"TokenEnv" | "TokenFile"}`: `Authorization: Bearer <token>`.
+    Bearer { token: Secret },
+    /// `"OAuth": {...}`: a client credentials grant.
+    OAuth(OAuthClientCredentials),
+}
+
+/// `Http.Auth.OAuth`: OAuth 2 client credentials (RFC 6749 section 4.4).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OAuthClientCredentials {
+    /// `TokenEndpoint`: an `http://` or `https://` URL.
+    pub token_endpoint: String,
+    /// `ClientId`.
+    pub client_id: String,
+    /// `ClientSecretEnv` or `ClientSecretFile`.
+    pub client_secret: Secret,
+    /// `Scope`, sent as `scope` when given.
+    pub scope: Option<String>,
+    /// `HttpMethod` of the token request: `POST` (default), `PUT` or `GET`.
+    pub http_method: String,
+}
+
+/// Where a secret is read when the target is built (`...Env` or `...File`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Secret {
+    /// The name of an environment variable of the switchyard process.
+    Env(String),
+    /// A file holding the secret (one trailing line break is not part of it).
+    File(PathBuf),
 }
 
 /// What a target receives (EventBridge allows at most one of the three fields).

@@ -1,18 +1,26 @@
 //! The HTTP target, modelled on EventBridge API destinations: the payload is sent
-//! with the rule's method, URL and headers over one pooled, keep-alive client.
+//! with the rule's method, URL and headers over one pooled, keep-alive client,
+//! authorized as the rule's `Auth` says (`http_auth`) and no faster than its
+//! `InvocationRateLimitPerSecond` (a token bucket: attempts beyond it wait, none
+//! are dropped).
 //!
 //! It owns the request and the reading of the answer: 2xx is delivered;
 //! timeouts, connection failures, 429, 5xx and (as API destinations do) 401, 407
 //! and 409 are retryable, honouring `Retry-After`; any other status is permanent,
-//! with the status and the start of the body in the error. Backoff and dead
-//! letters are the router's.
+//! with the status and the start of the body in the error. A 401 also drops a
+//! cached OAuth token, so the retry fetches a new one. Backoff and dead letters
+//! are the router's.
 
+use std::num::NonZeroU32;
 use std::time::Duration;
 
+use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use reqwest::{Method, StatusCode};
 
+use super::http_auth::{Authorizer, error_chain, excerpt};
 use super::{Attempt, BoxFuture, DeliveryError, Target};
+use crate::rules::model::HttpAuth;
 
 /// The shared client (connection pool) with the targets' timeout.
 #[derive(Clone)]
@@ -34,11 +42,15 @@ impl HttpClient {
         HttpClient { client }
     }
 
+    /// A target sending to `endpoint`. `auth` secrets are read now: a secret that
+    /// cannot be read is an error naming the field, and the target is not built.
     pub fn target(
         &self,
         endpoint: &str,
         method: &str,
         headers: &[(String, String)],
+        auth: Option<&HttpAuth>,
+        rate_limit_per_second: Option<u32>,
     ) -> Result<HttpTarget, String> {
         let url = reqwest::Url::parse(endpoint).map_err(|e| format!("endpoint {endpoint}: {e}"))?;
         let method = Method::from_bytes(method.as_bytes())
@@ -55,11 +67,21 @@ impl HttpClient {
                 HeaderValue::from_str(v).map_err(|_| format!("header {k} has an invalid value"))?;
             map.insert(name, value);
         }
+        let auth = auth.map(|a| Authorizer::new(a, &self.client)).transpose()?;
+        let limiter = match rate_limit_per_second {
+            None => None,
+            Some(n) => {
+                let n = NonZeroU32::new(n).ok_or("the rate limit must be at least 1 per second")?;
+                Some(RateLimiter::direct(Quota::per_second(n)))
+            }
+        };
         Ok(HttpTarget {
             client: self.client.clone(),
             url,
             method,
             headers: map,
+            auth,
+            limiter,
         })
     }
 }
@@ -69,32 +91,51 @@ pub struct HttpTarget {
     url: reqwest::Url,
     method: Method,
     headers: HeaderMap,
+    auth: Option<Authorizer>,
+    /// `InvocationRateLimitPerSecond`: attempts wait for a cell (bursts up to
+    /// the per-second rate, as the bucket starts full).
+    limiter: Option<DefaultDirectRateLimiter>,
 }
 
 impl Target for HttpTarget {
     fn deliver<'a>(&'a self, attempt: Attempt<'a>) -> BoxFuture<'a, Result<(), DeliveryError>> {
         Box::pin(async move {
-            let response = self
+            if let Some(limiter) = &self.limiter {
+                limiter.until_ready().await;
+            }
+            let mut request = self
                 .client
                 .request(self.method.clone(), self.url.clone())
                 .headers(self.headers.clone())
-                .body(attempt.payload.clone())
-                .send()
-                .await
-                .map_err(|e| self.transport_error(&e))?;
+                .body(attempt.payload.clone());
+            let mut sent_auth = None;
+            if let Some(auth) = &self.auth {
+                let (name, value) = auth.header().await?;
+                request = request.header(name, value.clone());
+                sent_auth = Some((auth, value));
+            }
+            let response = request.send().await.map_err(|e| self.transport_error(&e))?;
             let status = response.status();
             if status.is_success() {
                 return Ok(());
+            }
+            if status == StatusCode::UNAUTHORIZED
+                && let Some((auth, value)) = sent_auth
+            {
+                auth.rejected(&value).await;
             }
             let retry_after = response
                 .headers()
                 .get(reqwest::header::RETRY_AFTER)
                 .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.trim().parse::<u64>().ok())
-                .map(Duration::from_secs);
+                .and_then(retry_after);
             let body = response.bytes().await.unwrap_or_default();
-            let excerpt = String::from_utf8_lossy(&body[..body.len().min(256)]).into_owned();
-            let message = format!("{} {} answered {status}: {excerpt}", self.method, self.url);
+            let message = format!(
+                "{} {} answered {status}: {}",
+                self.method,
+                self.url,
+                excerpt(&body)
+            );
             Err(DeliveryError {
                 code: "HttpError",
                 message,
@@ -115,14 +156,32 @@ impl HttpTarget {
             ("HttpRequestFailed", "failed")
         };
         let mut message = format!("{} {} {what}", self.method, self.url);
-        let mut source = std::error::Error::source(e);
-        while let Some(s) = source {
+        if let Some(source) = std::error::Error::source(e) {
             message.push_str(": ");
-            message.push_str(&s.to_string());
-            source = s.source();
+            message.push_str(&error_chain(source));
         }
         DeliveryError::retryable(code, message)
     }
+}
+
+/// `Retry-After`: delay-seconds or an HTTP-date (RFC 9110 section 10.2.3); a date
+/// in the past is no wait.
+fn retry_after(value: &str) -> Option<Duration> {
+    let value = value.trim();
+    if let Ok(seconds) = value.parse::<u64>() {
+        return Some(Duration::from_secs(seconds));
+    }
+    let http_date = time::macros::format_description!(
+        "[weekday repr:short], [day] [month repr:short] [year] [hour]:[minute]:[second] GMT"
+    );
+    let at = time::PrimitiveDateTime::parse(value, http_date)
+        .ok()?
+        .assume_utc();
+    Some(
+        (at - time::OffsetDateTime::now_utc())
+            .try_into()
+            .unwrap_or_default(),
+    )
 }
 
 /// API destinations retry 401, 407, 409, 429 and 5xx; other statuses are final.
@@ -133,6 +192,28 @@ fn is_retryable(status: StatusCode) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn retry_after_takes_seconds_and_http_dates() {
+        assert_eq!(retry_after(" 120 "), Some(Duration::from_secs(120)));
+        assert_eq!(
+            retry_after("Sun, 06 Nov 1994 08:49:37 GMT"),
+            Some(Duration::ZERO)
+        );
+        let format = time::macros::format_description!(
+            "[weekday repr:short], [day] [month repr:short] [year] [hour]:[minute]:[second] GMT"
+        );
+        let later = (time::OffsetDateTime::now_utc() + time::Duration::seconds(100))
+            .format(format)
+            .unwrap();
+        let wait = retry_after(&later).unwrap();
+        assert!(
+            wait > Duration::from_secs(95) && wait <= Duration::from_secs(100),
+            "{wait:?}"
+        );
+        assert_eq!(retry_after("soon"), None);
+        assert_eq!(retry_after("-5"), None);
+    }
 
     #[test]
     fn retryable_statuses_are_api_destinations() {

@@ -12,6 +12,7 @@
 pub mod bus;
 pub mod file;
 pub mod http;
+mod http_auth;
 pub mod lines;
 
 use std::future::Future;
@@ -109,7 +110,15 @@ impl TargetFactory {
                 endpoint,
                 method,
                 headers,
-            } => Arc::new(self.http.target(endpoint, method, headers)?),
+                auth,
+                rate_limit_per_second,
+            } => Arc::new(self.http.target(
+                endpoint,
+                method,
+                headers,
+                auth.as_ref(),
+                *rate_limit_per_second,
+            )?),
             Destination::EventBus { name } => {
                 Arc::new(bus::BusTarget::new(name.clone(), self.ingest.clone()))
             }
@@ -129,6 +138,8 @@ impl TargetFactory {
                 endpoint: endpoint.clone(),
                 method: "POST".into(),
                 headers: Vec::new(),
+                auth: None,
+                rate_limit_per_second: None,
             },
             DestinationConfig::Stdout {} => Destination::Stdout,
         })

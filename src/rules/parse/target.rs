@@ -1,0 +1,355 @@
+//! Targets and where they deliver: `Targets`, each target's destination (`Kafka`,
+//! `File`, `Stdout`, `EventBus`; `Http` is `http`'s), `Transform`, `RetryPolicy`
+//! and `DeadLetterConfig`.
+
+use std::path::PathBuf;
+
+use crate::json::{Json, JsonValue, Member};
+use crate::rules::model::{Destination, Position, RetryPolicy, Target, Transform};
+
+use super::{MAX_NAME, Obj, Reader, join};
+
+const MAX_TARGETS: usize = 5;
+const RETRY_ATTEMPTS: (u64, u64) = (0, 185);
+const EVENT_AGE: (u64, u64) = (60, 86_400);
+
+const DESTINATIONS: &[&str] = &["Kafka", "Http", "File", "Stdout", "EventBus"];
+const TARGET_FIELDS: &[&str] = &[
+    "Id",
+    "Kafka",
+    "Http",
+    "File",
+    "Stdout",
+    "EventBus",
+    "Input",
+    "InputPath",
+    "InputTransformer",
+    "Transform",
+    "RetryPolicy",
+    "DeadLetterConfig",
+];
+
+impl Reader<'_> {
+    pub(super) fn targets(&mut self, json: &Json, location: &str, bus: &str) -> Vec<Target> {
+        let JsonValue::Array(items) = &json.value else {
+            self.type_problem(json, location, "an array of targets");
+            return Vec::new();
+        };
+        if items.len() > MAX_TARGETS {
+            self.problem(
+                &items[MAX_TARGETS],
+                location,
+                format!(
+                    "{} targets is more than the limit of {MAX_TARGETS} per rule: split the rule",
+                    items.len()
+                ),
+            );
+        }
+        let mut targets: Vec<Target> = Vec::new();
+        let mut ids: Vec<(&str, usize)> = Vec::new();
+        for (i, item) in items.iter().enumerate() {
+            let here = format!("{location}[{i}]");
+            let id = self.target(item, &here, bus, &mut targets);
+            if let Some((id, id_json)) = id {
+                if let Some(&(_, first)) = ids.iter().find(|(seen, _)| *seen == id) {
+                    let Position { line, column } = self.position(first);
+                    self.problem(
+                        id_json,
+                        &join(&here, "Id"),
+                        format!(
+                            "duplicate target id \"{id}\" (first used at line {line}, column {column}): target ids must be unique within a rule"
+                        ),
+                    );
+                } else {
+                    ids.push((id, id_json.span.start));
+                }
+            }
+        }
+        targets
+    }
+
+    /// Reads one target into `out`; returns its id (when valid) for the duplicate check.
+    fn target<'j>(
+        &mut self,
+        json: &'j Json,
+        location: &str,
+        bus: &str,
+        out: &mut Vec<Target>,
+    ) -> Option<(&'j str, &'j Json)> {
+        let before = self.problems.len();
+        let obj = self.object(json, location, TARGET_FIELDS)?;
+        let id = match obj.get("Id") {
+            Some(v) => self
+                .rule_name(v, &join(location, "Id"), "target id")
+                .map(|id| (id, v)),
+            None => {
+                self.missing(&obj, location, "Id");
+                None
+            }
+        };
+        let destination = self.destination(&obj, location, false);
+        if let Some((Destination::EventBus { name }, _)) = &destination
+            && name == bus
+        {
+            let at = obj.get("EventBus").unwrap_or(json);
+            self.problem(
+                at,
+                &join(location, "EventBus"),
+                format!(
+                    "the rule listens on event bus \"{bus}\" and would send its events back to it, looping forever: choose another bus"
+                ),
+            );
+        }
+        let input = self.target_input(&obj, location);
+        let transform = obj
+            .get("Transform")
+            .and_then(|v| self.transform(v, &join(location, "Transform")));
+        let retry_policy = match obj.get("RetryPolicy") {
+            Some(v) => self.retry_policy(v, &join(location, "RetryPolicy")),
+            None => Some(RetryPolicy::default()),
+        };
+        let dead_letter = obj.get("DeadLetterConfig").map(|v| {
+            let here = join(location, "DeadLetterConfig");
+            self.object(v, &here, DESTINATIONS)
+                .and_then(|o| self.destination(&o, &here, true))
+        });
+
+        if self.problems.len() == before
+            && let (Some((id, _)), Some((destination, destination_at)), Some(input), Some(retry)) =
+                (id, destination, input, retry_policy)
+        {
+            out.push(Target {
+                id: id.to_string(),
+                destination,
+                destination_at,
+                input,
+                transform,
+                retry_policy: retry,
+                dead_letter: dead_letter.flatten().map(|(d, _)| d),
+            });
+        }
+        id
+    }
+
+    /// Exactly one destination among the members of `obj`.
+    fn destination(
+        &mut self,
+        obj: &Obj,
+        location: &str,
+        dead_letter: bool,
+    ) -> Option<(Destination, Position)> {
+        let given: Vec<&Member> = obj
+            .members
+            .iter()
+            .copied()
+            .filter(|m| DESTINATIONS.contains(&m.key.as_str()))
+            .collect();
+        let choices = if dead_letter {
+            "Kafka, Http, File or Stdout"
+        } else {
+            "Kafka, Http, File, Stdout or EventBus"
+        };
+        let member = match given.as_slice() {
+            [] => {
+                self.problem(
+                    obj.json,
+                    location,
+                    format!("missing destination: give exactly one of {choices}"),
+                );
+                return None;
+            }
+            [one] => *one,
+            [first, second, ..] => {
+                self.problem_at(
+                    second.key_span.start,
+                    &join(location, &second.key),
+                    format!(
+                        "give exactly one destination, but both {} and {} are given",
+                        first.key, second.key
+                    ),
+                );
+                return None;
+            }
+        };
+        let here = join(location, &member.key);
+        let json = &member.value;
+        let at = self.position(json.span.start);
+        let destination = match member.key.as_str() {
+            "Kafka" => {
+                let o = self.object(json, &here, &["Topic", "KeyPath"])?;
+                let topic = match o.get("Topic") {
+                    Some(v) => self.name(
+                        v,
+                        &join(&here, "Topic"),
+                        "Kafka topic name",
+                        249,
+                        |c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'),
+                        "letters, digits, '.', '_' or '-'",
+                    ),
+                    None => {
+                        self.missing(&o, &here, "Topic");
+                        None
+                    }
+                };
+                let key_path = match o.get("KeyPath") {
+                    Some(v) => Some(self.json_path(v, &join(&here, "KeyPath"))?),
+                    None => None,
+                };
+                Destination::Kafka {
+                    topic: topic?.to_string(),
+                    key_path,
+                }
+            }
+            "Http" => self.http(json, &here)?,
+            "File" => {
+                let o = self.object(json, &here, &["Path"])?;
+                let Some(v) = o.get("Path") else {
+                    self.missing(&o, &here, "Path");
+                    return None;
+                };
+                let path = self.string(v, &join(&here, "Path"))?;
+                if path.is_empty() || path.contains('\0') {
+                    self.problem(
+                        v,
+                        &join(&here, "Path"),
+                        "give a file path, such as \"out/orders.jsonl\"".into(),
+                    );
+                    return None;
+                }
+                Destination::File {
+                    path: PathBuf::from(path),
+                }
+            }
+            "Stdout" => {
+                self.object(json, &here, &[])?;
+                Destination::Stdout
+            }
+            _ => {
+                if dead_letter {
+                    self.problem_at(
+                        member.key_span.start,
+                        &here,
+                        format!("an event bus cannot be a dead-letter destination: use {choices}"),
+                    );
+                    return None;
+                }
+                let o = self.object(json, &here, &["Name"])?;
+                let Some(v) = o.get("Name") else {
+                    self.missing(&o, &here, "Name");
+                    return None;
+                };
+                let name = self.bus_name(v, &join(&here, "Name"))?;
+                Destination::EventBus {
+                    name: name.to_string(),
+                }
+            }
+        };
+        Some((destination, at))
+    }
+
+    fn transform(&mut self, json: &Json, location: &str) -> Option<Transform> {
+        let obj = self.object(json, location, &["Plugin", "Config"])?;
+        let plugin = match obj.get("Plugin") {
+            Some(v) => {
+                let here = join(location, "Plugin");
+                self.name(
+                    v,
+                    &here,
+                    "plugin name",
+                    MAX_NAME,
+                    |c| c.is_ascii_alphanumeric() || c == '_' || c == '-',
+                    "letters, digits, '_' or '-'",
+                )
+                .and_then(|name| {
+                    let path = self.context.plugins_dir.join(format!("{name}.wasm"));
+                    if path.is_file() {
+                        Some((name, path))
+                    } else {
+                        self.problem(
+                            v,
+                            &here,
+                            format!(
+                                "plugin \"{name}\" does not exist: expected the file {}",
+                                path.display()
+                            ),
+                        );
+                        None
+                    }
+                })
+            }
+            None => {
+                self.missing(&obj, location, "Plugin");
+                None
+            }
+        };
+        let config = match obj.get("Config") {
+            None => Some("{}".to_string()),
+            Some(
+                v @ Json {
+                    value: JsonValue::Object(_),
+                    ..
+                },
+            ) => Some(v.to_string()),
+            Some(v) => {
+                self.type_problem(v, &join(location, "Config"), "an object");
+                None
+            }
+        };
+        let (plugin, plugin_path) = plugin?;
+        Some(Transform {
+            plugin: plugin.to_string(),
+            plugin_path,
+            config: config?,
+        })
+    }
+
+    fn retry_policy(&mut self, json: &Json, location: &str) -> Option<RetryPolicy> {
+        let obj = self.object(
+            json,
+            location,
+            &["MaximumRetryAttempts", "MaximumEventAgeInSeconds"],
+        )?;
+        let mut policy = RetryPolicy::default();
+        let mut ok = true;
+        for (key, (low, high), field) in [
+            (
+                "MaximumRetryAttempts",
+                RETRY_ATTEMPTS,
+                &mut policy.maximum_retry_attempts,
+            ),
+            (
+                "MaximumEventAgeInSeconds",
+                EVENT_AGE,
+                &mut policy.maximum_event_age_in_seconds,
+            ),
+        ] {
+            let Some(v) = obj.get(key) else { continue };
+            let here = join(location, key);
+            let JsonValue::Number(n) = &v.value else {
+                self.type_problem(v, &here, "a whole number");
+                ok = false;
+                continue;
+            };
+            match n.parse::<u64>() {
+                Ok(x) if (low..=high).contains(&x) => *field = x as u32,
+                Ok(_) => {
+                    self.problem(
+                        v,
+                        &here,
+                        format!("{n} is out of range: use {low} to {high}"),
+                    );
+                    ok = false;
+                }
+                Err(_) => {
+                    self.problem(
+                        v,
+                        &here,
+                        format!("{n} is not a whole number: use {low} to {high}"),
+                    );
+                    ok = false;
+                }
+            }
+        }
+        ok.then_some(policy)
+    }
+}
