@@ -257,3 +257,32 @@ fn batch_file_that_does_not_exist_exits_two() {
         "cannot read \"missing.jsonl\": No such file or directory (os error 2)\n"
     );
 }
+
+#[test]
+fn too_complex_wildcards_are_invalid_unless_the_limit_is_raised() {
+    let pattern = "{\n  \"EventBusArn\": [{\"wildcard\": \"*:*:*:*:*:event-bus/*\"}]\n}";
+    let event = r#"{"EventBusArn": "arn:aws:events:us-east-1:123456789012:event-bus/default"}"#;
+    let out = switchyard(
+        &["test-pattern", "--pattern", pattern, "--event", event],
+        "",
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        text(&out.stderr),
+        "invalid pattern: EventBusArn: Rule is too complex - try using fewer wildcard characters or fewer repeating character sequences after a wildcard character (wildcard complexity is more than the limit of 10) (line 2, column 18)\n"
+    );
+    let out = switchyard(
+        &[
+            "test-pattern",
+            "--pattern",
+            pattern,
+            "--event",
+            event,
+            "--max-wildcard-complexity",
+            "20",
+        ],
+        "",
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), "match\n");
+}

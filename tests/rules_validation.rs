@@ -608,3 +608,14 @@ fn transform_config_not_object() {
         ["r.json:6:46: Targets[0].Transform.Config: expected an object, found array"]
     );
 }
+
+#[test]
+fn pattern_wildcard_too_complex() {
+    let text = "{\n\"Name\": \"r1\",\n\"EventPattern\": {\"source\": [\"x\"],\n\"EventBusArn\": [{\"wildcard\": \"*:*:*:*:*:event-bus/*\"}]}\n}";
+    assert_eq!(
+        problems(text),
+        [
+            "r.json:4:16: EventPattern.EventBusArn: Rule is too complex - try using fewer wildcard characters or fewer repeating character sequences after a wildcard character (wildcard complexity is more than the limit of 10)"
+        ]
+    );
+}

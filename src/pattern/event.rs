@@ -4,7 +4,10 @@
 //! EventBridge matches leaf values by dotted path (`{"a": {"b": 1}}` and
 //! `{"a.b": 1}` both have `a.b = 1`); arrays are unrolled, and each value records,
 //! for every array it is inside, which element it came from, so that fields of one
-//! pattern can be required to come from the same element. Objects and empty arrays
+//! pattern can be required to come from the same element. Only object and array
+//! elements count: a scalar directly in an array records nothing for that array,
+//! so it is consistent with every element (`{"b": [{"c": "x"}, 1]}` has `b = 1`
+//! and `b.c = "x"` together), as in event-ruler. Objects and empty arrays
 //! have no values of their own; they are kept as [`Shape`]s only to explain
 //! non-matches. Reading bytes and enforcing limits happens here too, so a bad event
 //! is an [`EventError`], never a panic.
@@ -148,9 +151,16 @@ impl<'a> FlatEvent<'a> {
                 let id = *next;
                 *next += 1;
                 for (i, item) in items.iter().enumerate() {
-                    membership.push((id, i as u32));
-                    self.walk(item, path.clone(), membership, next);
-                    membership.pop();
+                    // As in event-ruler (`Event.traverseArray`), only objects and
+                    // arrays are elements with an identity: a scalar element is
+                    // consistent with every element of its array.
+                    if matches!(item.value, JsonValue::Object(_) | JsonValue::Array(_)) {
+                        membership.push((id, i as u32));
+                        self.walk(item, path.clone(), membership, next);
+                        membership.pop();
+                    } else {
+                        self.walk(item, path.clone(), membership, next);
+                    }
                 }
                 return;
             }

@@ -5,12 +5,16 @@
 //! field matches on its own but not within one array element, which fields are
 //! involved. It reuses the reference matcher's definitions so that it can never
 //! disagree with it.
+//!
+//! A test inside a `$or` branch that a later test of the same path beside the
+//! `$or` overrides (see `reference::expand`) never takes part in matching, so it
+//! is left out of explanations too.
 
 use std::fmt;
 
 use super::event::{FlatEvent, Shape};
-use super::model::{Conjunction, FieldTest, Scalar};
-use super::reference::{candidates, conjunction_holds};
+use super::model::{AnyOf, Conjunction, FieldTest, Scalar};
+use super::reference::{candidates, conjunction_holds, shadowed};
 use crate::json::write_json_string;
 
 /// The reasons a pattern did not match one event.
@@ -49,7 +53,31 @@ pub enum Found {
 }
 
 pub(super) fn explain(root: &Conjunction, event: &FlatEvent<'_>) -> Option<Explanation> {
-    (!conjunction_holds(root, event)).then(|| explain_conjunction(root, event))
+    (!conjunction_holds(root, event)).then(|| explain_conjunction(&live(root, &[]), event))
+}
+
+/// The conjunction without the branch tests that enclosing tests override: the
+/// same combinations, so it matches exactly when the original does.
+fn live(c: &Conjunction, outer: &[&FieldTest]) -> Conjunction {
+    let fields: Vec<FieldTest> = c
+        .fields
+        .iter()
+        .filter(|t| !shadowed(t, outer))
+        .cloned()
+        .collect();
+    let mut enclosing = outer.to_vec();
+    enclosing.extend(&c.fields);
+    Conjunction {
+        fields,
+        any_of: c
+            .any_of
+            .iter()
+            .map(|group| AnyOf {
+                location: group.location.clone(),
+                branches: group.branches.iter().map(|b| live(b, &enclosing)).collect(),
+            })
+            .collect(),
+    }
 }
 
 fn explain_conjunction(c: &Conjunction, event: &FlatEvent<'_>) -> Explanation {

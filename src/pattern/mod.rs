@@ -7,6 +7,8 @@
 //! - `compiled` is the fast matcher the product uses: all patterns in one
 //!   structure, events scanned once (see its module comment).
 //! - `explain` says why an event did not match.
+//! - `complexity` measures wildcard complexity as EventBridge does, to reject
+//!   patterns it would call too complex.
 //! - `number`, `text` and `ip` hold the value semantics (round-tripping numbers,
 //!   case-insensitive comparison and wildcards, addresses and CIDR blocks).
 //!
@@ -14,6 +16,7 @@
 
 mod compile;
 pub mod compiled;
+mod complexity;
 pub mod event;
 mod explain;
 pub mod ip;

@@ -85,16 +85,28 @@ pub fn conjunction_holds(c: &Conjunction, event: &FlatEvent<'_>) -> bool {
 
 /// The plain conjunctions (lists of field tests, in sorted path order, one per
 /// path) that a pattern's `$or` groups expand to.
+///
+/// When a combination names a path more than once (beside a `$or` and inside one
+/// of its branches, or in branches of two `$or`s), the test written last in the
+/// pattern wins, whichever side of the `$or` it stands on: event-ruler copies the
+/// fields read so far into each branch and writes each later field into every
+/// branch, so later writes replace earlier ones.
 pub fn expand(c: &Conjunction) -> Vec<Vec<&FieldTest>> {
     let mut all = expand_unsorted(c);
     for clauses in &mut all {
-        // A later test of the same path replaces an earlier one.
-        let mut seen = std::collections::HashSet::new();
-        clauses.reverse();
-        clauses.retain(|t| seen.insert(t.path.as_str()));
-        clauses.sort_by(|a, b| a.path.cmp(&b.path));
+        // By path, the last written first; then keep one test per path.
+        clauses.sort_by(|a, b| a.path.cmp(&b.path).then(b.order.cmp(&a.order)));
+        clauses.dedup_by(|later, kept| later.path == kept.path);
     }
     all
+}
+
+/// Whether `test` is overridden, in every combination it takes part in, by a
+/// test of the same path written later in one of the enclosing conjunctions.
+pub fn shadowed(test: &FieldTest, outer: &[&FieldTest]) -> bool {
+    outer
+        .iter()
+        .any(|o| o.path == test.path && o.order > test.order)
 }
 
 fn expand_unsorted(c: &Conjunction) -> Vec<Vec<&FieldTest>> {
