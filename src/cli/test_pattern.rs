@@ -83,12 +83,13 @@ fn run_one(pattern_arg: &str, event_arg: &str, explain: bool, limits: &PatternLi
         Ok(ev) => ev,
         Err(e) => return invalid(format!("invalid event: {e}")),
     };
-    match pattern.explain(&event) {
-        None => {
+    match pattern.explain_within(&event, &EventLimits::default()) {
+        Err(e) => invalid(format!("invalid event: {e}")),
+        Ok(None) => {
             println!("match");
             ExitCode::SUCCESS
         }
-        Some(why) => {
+        Ok(Some(why)) => {
             println!("no match");
             if explain {
                 println!("{why}");
@@ -212,13 +213,14 @@ fn evaluate(
         Ok(ev) => ev,
         Err(e) => return Outcome::invalid(format!("invalid event: {e}")),
     };
-    match pattern.explain(&event) {
-        None => Outcome {
+    match pattern.explain_within(&event, &EventLimits::default()) {
+        Err(e) => Outcome::invalid(format!("invalid event: {e}")),
+        Ok(None) => Outcome {
             result: "match",
             error: None,
             explanation: None,
         },
-        Some(why) => Outcome {
+        Ok(Some(why)) => Outcome {
             result: "no-match",
             error: None,
             explanation: explain.then(|| why.to_string()),

@@ -12,9 +12,9 @@
 
 use std::fmt;
 
-use super::event::{FlatEvent, Shape};
+use super::event::{EventError, FlatEvent, Shape};
 use super::model::{AnyOf, Conjunction, FieldTest, Scalar};
-use super::reference::{candidates, conjunction_holds, shadowed};
+use super::reference::{Budget, candidates, conjunction_holds, shadowed};
 use crate::json::write_json_string;
 
 /// The reasons a pattern did not match one event.
@@ -52,8 +52,15 @@ pub enum Found {
     Values(Vec<String>),
 }
 
-pub(super) fn explain(root: &Conjunction, event: &FlatEvent<'_>) -> Option<Explanation> {
-    (!conjunction_holds(root, event)).then(|| explain_conjunction(&live(root, &[]), event))
+pub(super) fn explain(
+    root: &Conjunction,
+    event: &FlatEvent<'_>,
+    budget: &Budget,
+) -> Result<Option<Explanation>, EventError> {
+    if conjunction_holds(root, event, budget)? {
+        return Ok(None);
+    }
+    explain_conjunction(&live(root, &[]), event, budget).map(Some)
 }
 
 /// The conjunction without the branch tests that enclosing tests override: the
@@ -80,7 +87,11 @@ fn live(c: &Conjunction, outer: &[&FieldTest]) -> Conjunction {
     }
 }
 
-fn explain_conjunction(c: &Conjunction, event: &FlatEvent<'_>) -> Explanation {
+fn explain_conjunction(
+    c: &Conjunction,
+    event: &FlatEvent<'_>,
+    budget: &Budget,
+) -> Result<Explanation, EventError> {
     let mut reasons: Vec<Reason> = c
         .fields
         .iter()
@@ -88,14 +99,22 @@ fn explain_conjunction(c: &Conjunction, event: &FlatEvent<'_>) -> Explanation {
         .map(|test| field_reason(test, event))
         .collect();
     for group in &c.any_of {
-        if !group.branches.iter().any(|b| conjunction_holds(b, event)) {
+        let mut holds = false;
+        for branch in &group.branches {
+            if conjunction_holds(branch, event, budget)? {
+                holds = true;
+                break;
+            }
+        }
+        if !holds {
+            let branches = group
+                .branches
+                .iter()
+                .map(|b| explain_conjunction(b, event, budget))
+                .collect::<Result<_, _>>()?;
             reasons.push(Reason::NoBranch {
                 location: group.location.clone(),
-                branches: group
-                    .branches
-                    .iter()
-                    .map(|b| explain_conjunction(b, event))
-                    .collect(),
+                branches,
             });
         }
     }
@@ -104,7 +123,7 @@ fn explain_conjunction(c: &Conjunction, event: &FlatEvent<'_>) -> Explanation {
         collect_array_paths(c, event, &mut paths);
         reasons.push(Reason::NotInSameElement { paths });
     }
-    Explanation { reasons }
+    Ok(Explanation { reasons })
 }
 
 fn field_reason(test: &FieldTest, event: &FlatEvent<'_>) -> Reason {
