@@ -212,16 +212,26 @@ fn check_wildcard_complexity(
     root: &Conjunction,
     limits: &PatternLimits,
 ) -> Result<(), PatternError> {
+    fn has_wildcard(test: &FieldTest) -> bool {
+        test.tests.iter().any(|t| {
+            matches!(
+                t,
+                ValueTest::Wildcard(_) | ValueTest::AnythingBut(AnythingBut::Wildcard(_))
+            )
+        })
+    }
+    fn any_wildcard(c: &Conjunction) -> bool {
+        c.fields.iter().any(has_wildcard)
+            || c.any_of.iter().any(|g| g.branches.iter().any(any_wildcard))
+    }
+    // Most patterns have no wildcard: skip expanding their $or groups.
+    if !any_wildcard(root) {
+        return Ok(());
+    }
     let mut by_path: Vec<(&str, Vec<&FieldTest>)> = Vec::new();
     for clauses in super::reference::expand(root) {
         for test in clauses {
-            let has_wildcard = test.tests.iter().any(|t| {
-                matches!(
-                    t,
-                    ValueTest::Wildcard(_) | ValueTest::AnythingBut(AnythingBut::Wildcard(_))
-                )
-            });
-            if !has_wildcard {
+            if !has_wildcard(test) {
                 continue;
             }
             match by_path.iter_mut().find(|(p, _)| *p == test.path) {
