@@ -228,23 +228,33 @@ fn check_wildcard_complexity(
     if !any_wildcard(root) {
         return Ok(());
     }
-    let mut by_path: Vec<(&str, Vec<&FieldTest>)> = Vec::new();
+    // event-ruler keeps one byte machine per field for each sequence of tests
+    // before it (sub-rules walk their fields in sorted path order and share the
+    // walk while their tests agree), and the complexity is that of the worst
+    // machine: so wildcards add up per (tests before, field).
+    type Machine<'c> = (Vec<(&'c str, &'c str)>, &'c str);
+    let mut machines: Vec<(Machine<'_>, Vec<&FieldTest>)> = Vec::new();
     for clauses in super::reference::expand(root) {
-        for test in clauses {
+        for (i, test) in clauses.iter().enumerate() {
             if !has_wildcard(test) {
                 continue;
             }
-            match by_path.iter_mut().find(|(p, _)| *p == test.path) {
+            let before = clauses[..i]
+                .iter()
+                .map(|t| (t.path.as_str(), t.source.as_str()))
+                .collect();
+            let key = (before, test.path.as_str());
+            match machines.iter_mut().find(|(k, _)| *k == key) {
                 Some((_, tests)) => {
-                    if !tests.iter().any(|t| std::ptr::eq(*t, test)) {
+                    if !tests.iter().any(|t| std::ptr::eq(*t, *test)) {
                         tests.push(test);
                     }
                 }
-                None => by_path.push((&test.path, vec![test])),
+                None => machines.push((key, vec![test])),
             }
         }
     }
-    for (_, mut tests) in by_path {
+    for (_, mut tests) in machines {
         tests.sort_by_key(|t| t.order);
         // One group per wildcard object; identical ones count once.
         let mut groups: Vec<Vec<&Wildcard>> = Vec::new();

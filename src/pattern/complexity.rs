@@ -8,7 +8,9 @@
 //! `*aa` scores 3 (after `aa`, the prefixes `*`, `*a` and `*aa` all match), and
 //! `*:*:*` scores more the more colons a value holds. Every wildcard test of the
 //! field counts (`wildcard` and `anything-but` `wildcard`), across all values
-//! arrays and `$or` branches of one pattern; an identical wildcard counts once.
+//! arrays and the `$or` branches that agree on the fields sorted before it (they
+//! share one byte machine in event-ruler; the caller groups them); an identical
+//! wildcard counts once.
 //! As in event-ruler, wildcards are measured with the double quotes that
 //! surround string values (`"*aa"`), and prefixes shared by the values of one
 //! `anything-but` list are one state.
