@@ -257,3 +257,53 @@ fn batch_file_that_does_not_exist_exits_two() {
         "cannot read \"missing.jsonl\": No such file or directory (os error 2)\n"
     );
 }
+
+#[test]
+fn too_complex_wildcards_are_invalid_unless_the_limit_is_raised() {
+    let pattern = "{\n  \"EventBusArn\": [{\"wildcard\": \"*:*:*:*:*:event-bus/*\"}]\n}";
+    let event = r#"{"EventBusArn": "arn:aws:events:us-east-1:123456789012:event-bus/default"}"#;
+    let out = switchyard(
+        &["test-pattern", "--pattern", pattern, "--event", event],
+        "",
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        text(&out.stderr),
+        "invalid pattern: EventBusArn: Rule is too complex - try using fewer wildcard characters or fewer repeating character sequences after a wildcard character (wildcard complexity is more than the limit of 10) (line 2, column 18)\n"
+    );
+    let out = switchyard(
+        &[
+            "test-pattern",
+            "--pattern",
+            pattern,
+            "--event",
+            event,
+            "--max-wildcard-complexity",
+            "20",
+        ],
+        "",
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), "match\n");
+}
+
+#[test]
+fn an_event_past_the_search_budget_is_invalid_not_a_stall() {
+    // Every combination of one object from each array is consistent, and the
+    // pattern fails only at the end: 10^6 combinations per element.
+    let objects = [r#"{"v": 1}"#; 10].join(",");
+    let element = format!(
+        r#"{{"f0": [{objects}], "f1": [{objects}], "f2": [{objects}], "f3": [{objects}], "f4": [{objects}], "f5": [{objects}], "z": 1}}"#
+    );
+    let event = format!(r#"{{"x": [{}]}}"#, vec![element; 20].join(","));
+    let pattern = r#"{"x": {"f0": {"v": [1]}, "f1": {"v": [1]}, "f2": {"v": [1]}, "f3": {"v": [1]}, "f4": {"v": [1]}, "f5": {"v": [1]}, "z": [{"exists": false}]}}"#;
+    let out = switchyard(
+        &["test-pattern", "--pattern", pattern, "--event", "-"],
+        &event,
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        text(&out.stderr),
+        "invalid event: matching this event needs more than 10000000 steps of the array-consistency search (limit 10000000): its arrays hold too many combinations of values for the patterns that name them to be checked\n"
+    );
+}

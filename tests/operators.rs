@@ -428,6 +428,7 @@ fn bad_events_are_errors_not_panics() {
     let limits = EventLimits {
         max_bytes: 64,
         max_depth: 4,
+        ..EventLimits::default()
     };
     let err = |bytes: &[u8]| read_event(bytes, &limits).unwrap_err().to_string();
     assert_eq!(

@@ -4,14 +4,14 @@
 
 mod common;
 
-use common::{event_object, event_value, pattern, word};
+use common::{event_object, event_value, parse_generated, pattern, word};
 use proptest::prelude::*;
 use serde_json::{Value, json};
 use switchyard::pattern::event::read_event;
 use switchyard::pattern::{EventLimits, Pattern, ReferenceMatcher};
 
 fn matches(pattern: &Value, event: &Value) -> bool {
-    let p = Pattern::parse(&pattern.to_string()).unwrap_or_else(|e| panic!("{pattern}: {e}"));
+    let p = parse_generated(&pattern.to_string()).unwrap_or_else(|e| panic!("{pattern}: {e}"));
     let ev = read_event(event.to_string().as_bytes(), &EventLimits::default()).unwrap();
     p.matches(&ev)
 }
@@ -50,7 +50,7 @@ proptest! {
     /// explain says "no reason" exactly when the pattern matches.
     #[test]
     fn explain_agrees_with_match(p in pattern(2, true), e in event_object(3)) {
-        let pattern = Pattern::parse(&p.to_string()).unwrap();
+        let pattern = parse_generated(&p.to_string()).unwrap();
         let event = read_event(e.to_string().as_bytes(), &EventLimits::default()).unwrap();
         let why = pattern.explain(&event);
         prop_assert_eq!(pattern.matches(&event), why.is_none());
@@ -113,7 +113,7 @@ proptest! {
     fn matcher_returns_the_matching_ids(ps in prop::collection::vec(pattern(2, true), 1..8), e in event_object(3)) {
         let mut matcher = ReferenceMatcher::default();
         for (i, p) in ps.iter().enumerate() {
-            matcher.add(i, Pattern::parse(&p.to_string()).unwrap());
+            matcher.add(i, parse_generated(&p.to_string()).unwrap());
         }
         let got = matcher.matches(e.to_string().as_bytes()).unwrap();
         let want: Vec<usize> = (0..ps.len()).filter(|&i| matches(&ps[i], &e)).collect();

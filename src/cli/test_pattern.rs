@@ -24,15 +24,24 @@ pub struct Args {
     /// prints one {"id", "result", "error"?} line per case, in order.
     #[arg(long, value_name = "FILE")]
     batch: Option<String>,
+    /// Highest wildcard complexity a pattern may have on one field (EventBridge
+    /// rejects more than 10 as "Rule is too complex").
+    #[arg(long, value_name = "N", default_value_t = PatternLimits::default().max_wildcard_complexity)]
+    max_wildcard_complexity: usize,
 }
 
 pub fn run(args: &Args) -> ExitCode {
+    let limits = PatternLimits {
+        max_wildcard_complexity: args.max_wildcard_complexity,
+        ..PatternLimits::default()
+    };
     match &args.batch {
-        Some(batch) => run_batch(batch, args.explain),
+        Some(batch) => run_batch(batch, args.explain, &limits),
         None => run_one(
             args.pattern.as_deref().unwrap_or_default(),
             args.event.as_deref().unwrap_or_default(),
             args.explain,
+            &limits,
         ),
     }
 }
@@ -48,7 +57,7 @@ fn describe_pattern_error(text: &str, e: &PatternError) -> String {
     }
 }
 
-fn run_one(pattern_arg: &str, event_arg: &str, explain: bool) -> ExitCode {
+fn run_one(pattern_arg: &str, event_arg: &str, explain: bool, limits: &PatternLimits) -> ExitCode {
     let invalid = |message: String| {
         eprintln!("{message}");
         ExitCode::from(2)
@@ -57,7 +66,7 @@ fn run_one(pattern_arg: &str, event_arg: &str, explain: bool) -> ExitCode {
         Ok(t) => t,
         Err(e) => return invalid(e),
     };
-    let pattern = match Pattern::parse(&pattern_text) {
+    let pattern = match Pattern::parse_with(&pattern_text, limits) {
         Ok(p) => p,
         Err(e) => {
             return invalid(format!(
@@ -74,12 +83,13 @@ fn run_one(pattern_arg: &str, event_arg: &str, explain: bool) -> ExitCode {
         Ok(ev) => ev,
         Err(e) => return invalid(format!("invalid event: {e}")),
     };
-    match pattern.explain(&event) {
-        None => {
+    match pattern.explain_within(&event, &EventLimits::default()) {
+        Err(e) => invalid(format!("invalid event: {e}")),
+        Ok(None) => {
             println!("match");
             ExitCode::SUCCESS
         }
-        Some(why) => {
+        Ok(Some(why)) => {
             println!("no match");
             if explain {
                 println!("{why}");
@@ -106,7 +116,7 @@ impl Outcome {
     }
 }
 
-fn run_batch(path: &str, explain: bool) -> ExitCode {
+fn run_batch(path: &str, explain: bool, limits: &PatternLimits) -> ExitCode {
     let lines = match open_lines(path) {
         Ok(lines) => lines,
         Err(e) => {
@@ -127,7 +137,7 @@ fn run_batch(path: &str, explain: bool) -> ExitCode {
         if line.trim().is_empty() {
             continue;
         }
-        let (id, outcome) = batch_case(&line, number + 1, explain);
+        let (id, outcome) = batch_case(&line, number + 1, explain, limits);
         // Written by hand to keep the documented field order: id, result, error.
         let mut record = format!("{{\"id\":{id},\"result\":\"{}\"", outcome.result);
         for (name, value) in [
@@ -150,7 +160,12 @@ fn run_batch(path: &str, explain: bool) -> ExitCode {
 }
 
 /// Runs one `{"id", "pattern", "event"}` line; returns the id to echo and the result.
-fn batch_case(line: &str, number: usize, explain: bool) -> (String, Outcome) {
+fn batch_case(
+    line: &str,
+    number: usize,
+    explain: bool,
+    limits: &PatternLimits,
+) -> (String, Outcome) {
     let doc = match json::parse(line, 256) {
         Ok(doc) => doc,
         Err(e) => {
@@ -179,11 +194,17 @@ fn batch_case(line: &str, number: usize, explain: bool) -> (String, Outcome) {
             )),
         );
     };
-    (id, evaluate(line, pattern, event, explain))
+    (id, evaluate(line, pattern, event, explain, limits))
 }
 
-fn evaluate(line: &str, pattern: &Json, event: &Json, explain: bool) -> Outcome {
-    let pattern = match Pattern::from_json(pattern, &PatternLimits::default()) {
+fn evaluate(
+    line: &str,
+    pattern: &Json,
+    event: &Json,
+    explain: bool,
+    limits: &PatternLimits,
+) -> Outcome {
+    let pattern = match Pattern::from_json(pattern, limits) {
         Ok(p) => p,
         Err(e) => return Outcome::invalid(format!("invalid pattern: {e}")),
     };
@@ -192,13 +213,14 @@ fn evaluate(line: &str, pattern: &Json, event: &Json, explain: bool) -> Outcome 
         Ok(ev) => ev,
         Err(e) => return Outcome::invalid(format!("invalid event: {e}")),
     };
-    match pattern.explain(&event) {
-        None => Outcome {
+    match pattern.explain_within(&event, &EventLimits::default()) {
+        Err(e) => Outcome::invalid(format!("invalid event: {e}")),
+        Ok(None) => Outcome {
             result: "match",
             error: None,
             explanation: None,
         },
-        Some(why) => Outcome {
+        Ok(Some(why)) => Outcome {
             result: "no-match",
             error: None,
             explanation: explain.then(|| why.to_string()),

@@ -7,8 +7,10 @@
 //! object with exactly one known operator. This module only validates and builds
 //! the model; it does not match.
 
+use std::cell::Cell;
 use std::fmt;
 
+use super::complexity;
 use super::ip::{Cidr, parse_ip};
 use super::model::{AnyOf, AnythingBut, Bound, Conjunction, FieldTest, Literal, Range, ValueTest};
 use super::number::{self, Number};
@@ -25,6 +27,12 @@ pub struct PatternLimits {
     pub max_or_combinations: usize,
     /// Deepest nesting of objects and arrays in the pattern.
     pub max_depth: usize,
+    /// Highest wildcard complexity of one field (see `complexity`): the most
+    /// wildcard prefixes one input can leave active, over all the field's
+    /// `wildcard` and `anything-but` `wildcard` tests in the pattern. EventBridge
+    /// rejects more than 10 with "Rule is too complex" (judging each pattern on
+    /// its own); see README.md for how the limit was found.
+    pub max_wildcard_complexity: usize,
 }
 
 impl Default for PatternLimits {
@@ -33,6 +41,7 @@ impl Default for PatternLimits {
             max_bytes: 2048,
             max_or_combinations: 1000,
             max_depth: 32,
+            max_wildcard_complexity: 10,
         }
     }
 }
@@ -159,6 +168,7 @@ pub fn compile_json(doc: &Json, limits: &PatternLimits) -> Result<Conjunction, P
     let strict = Compiler {
         limits,
         legacy: false,
+        next_order: Cell::new(0),
     };
     let root = match strict.object(members, doc, "", "", 1) {
         Ok(root) => root,
@@ -170,6 +180,7 @@ pub fn compile_json(doc: &Json, limits: &PatternLimits) -> Result<Conjunction, P
             let legacy = Compiler {
                 limits,
                 legacy: true,
+                next_order: Cell::new(0),
             };
             legacy.object(members, doc, "", "", 1).map_err(|_| e)?
         }
@@ -186,7 +197,93 @@ pub fn compile_json(doc: &Json, limits: &PatternLimits) -> Result<Conjunction, P
             ),
         ));
     }
+    check_wildcard_complexity(&root, limits)?;
     Ok(root)
+}
+
+/// EventBridge's wording when wildcards are too complex.
+const TOO_COMPLEX: &str = "Rule is too complex - try using fewer wildcard characters or fewer repeating character sequences after a wildcard character";
+
+/// Rejects a pattern whose wildcards on one field are too complex, as
+/// EventBridge does when a rule is created. Only tests that take part in some
+/// `$or` combination count (one overridden by a later test does not), each
+/// once; the error points at the field's first wildcard test.
+fn check_wildcard_complexity(
+    root: &Conjunction,
+    limits: &PatternLimits,
+) -> Result<(), PatternError> {
+    fn has_wildcard(test: &FieldTest) -> bool {
+        test.tests.iter().any(|t| {
+            matches!(
+                t,
+                ValueTest::Wildcard(_) | ValueTest::AnythingBut(AnythingBut::Wildcard(_))
+            )
+        })
+    }
+    fn any_wildcard(c: &Conjunction) -> bool {
+        c.fields.iter().any(has_wildcard)
+            || c.any_of.iter().any(|g| g.branches.iter().any(any_wildcard))
+    }
+    // Most patterns have no wildcard: skip expanding their $or groups.
+    if !any_wildcard(root) {
+        return Ok(());
+    }
+    // event-ruler keeps one byte machine per field for each sequence of tests
+    // before it (sub-rules walk their fields in sorted path order and share the
+    // walk while their tests agree), and the complexity is that of the worst
+    // machine: so wildcards add up per (tests before, field).
+    type Machine<'c> = (Vec<(&'c str, &'c str)>, &'c str);
+    let mut machines: Vec<(Machine<'_>, Vec<&FieldTest>)> = Vec::new();
+    for clauses in super::reference::expand(root) {
+        for (i, test) in clauses.iter().enumerate() {
+            if !has_wildcard(test) {
+                continue;
+            }
+            let before = clauses[..i]
+                .iter()
+                .map(|t| (t.path.as_str(), t.source.as_str()))
+                .collect();
+            let key = (before, test.path.as_str());
+            match machines.iter_mut().find(|(k, _)| *k == key) {
+                Some((_, tests)) => {
+                    if !tests.iter().any(|t| std::ptr::eq(*t, *test)) {
+                        tests.push(test);
+                    }
+                }
+                None => machines.push((key, vec![test])),
+            }
+        }
+    }
+    for (_, mut tests) in machines {
+        tests.sort_by_key(|t| t.order);
+        // One group per wildcard object; identical ones count once.
+        let mut groups: Vec<Vec<&Wildcard>> = Vec::new();
+        for test in &tests {
+            for t in &test.tests {
+                let group: Vec<&Wildcard> = match t {
+                    ValueTest::Wildcard(w) => vec![w],
+                    ValueTest::AnythingBut(AnythingBut::Wildcard(list)) => list.iter().collect(),
+                    _ => continue,
+                };
+                if !group.is_empty() && !groups.contains(&group) {
+                    groups.push(group);
+                }
+            }
+        }
+        let score = complexity::complexity(&groups, limits.max_wildcard_complexity);
+        if score > limits.max_wildcard_complexity {
+            let first = tests[0];
+            return Err(PatternError {
+                location: first.location.clone(),
+                span: first.span,
+                message: format!(
+                    "{TOO_COMPLEX} (wildcard complexity is more than the limit of {})",
+                    limits.max_wildcard_complexity
+                ),
+            });
+        }
+    }
+    Ok(())
 }
 
 /// How many plain conjunctions the `$or` groups expand to (saturating).
@@ -252,6 +349,8 @@ struct Compiler<'a> {
     limits: &'a PatternLimits,
     /// Read `$or` as a plain field name (event-ruler's older compiler).
     legacy: bool,
+    /// Field tests read so far: the next one's [`FieldTest::order`].
+    next_order: Cell<u32>,
 }
 
 impl Compiler<'_> {
@@ -401,11 +500,15 @@ impl Compiler<'_> {
             .enumerate()
             .map(|(i, item)| value_test(item, &format!("{location}[{i}]")))
             .collect::<Result<_, _>>()?;
+        let order = self.next_order.get();
+        self.next_order.set(order + 1);
         Ok(FieldTest {
             path,
             source: at.to_string(),
+            span: at.span,
             location,
             tests,
+            order,
         })
     }
 }

@@ -5,12 +5,16 @@
 //! field matches on its own but not within one array element, which fields are
 //! involved. It reuses the reference matcher's definitions so that it can never
 //! disagree with it.
+//!
+//! A test inside a `$or` branch that a later test of the same path beside the
+//! `$or` overrides (see `reference::expand`) never takes part in matching, so it
+//! is left out of explanations too.
 
 use std::fmt;
 
-use super::event::{FlatEvent, Shape};
-use super::model::{Conjunction, FieldTest, Scalar};
-use super::reference::{candidates, conjunction_holds};
+use super::event::{EventError, FlatEvent, Shape};
+use super::model::{AnyOf, Conjunction, FieldTest, Scalar};
+use super::reference::{Budget, candidates, conjunction_holds, shadowed};
 use crate::json::write_json_string;
 
 /// The reasons a pattern did not match one event.
@@ -48,11 +52,46 @@ pub enum Found {
     Values(Vec<String>),
 }
 
-pub(super) fn explain(root: &Conjunction, event: &FlatEvent<'_>) -> Option<Explanation> {
-    (!conjunction_holds(root, event)).then(|| explain_conjunction(root, event))
+pub(super) fn explain(
+    root: &Conjunction,
+    event: &FlatEvent<'_>,
+    budget: &Budget,
+) -> Result<Option<Explanation>, EventError> {
+    if conjunction_holds(root, event, budget)? {
+        return Ok(None);
+    }
+    explain_conjunction(&live(root, &[]), event, budget).map(Some)
 }
 
-fn explain_conjunction(c: &Conjunction, event: &FlatEvent<'_>) -> Explanation {
+/// The conjunction without the branch tests that enclosing tests override: the
+/// same combinations, so it matches exactly when the original does.
+fn live(c: &Conjunction, outer: &[&FieldTest]) -> Conjunction {
+    let fields: Vec<FieldTest> = c
+        .fields
+        .iter()
+        .filter(|t| !shadowed(t, outer))
+        .cloned()
+        .collect();
+    let mut enclosing = outer.to_vec();
+    enclosing.extend(&c.fields);
+    Conjunction {
+        fields,
+        any_of: c
+            .any_of
+            .iter()
+            .map(|group| AnyOf {
+                location: group.location.clone(),
+                branches: group.branches.iter().map(|b| live(b, &enclosing)).collect(),
+            })
+            .collect(),
+    }
+}
+
+fn explain_conjunction(
+    c: &Conjunction,
+    event: &FlatEvent<'_>,
+    budget: &Budget,
+) -> Result<Explanation, EventError> {
     let mut reasons: Vec<Reason> = c
         .fields
         .iter()
@@ -60,14 +99,22 @@ fn explain_conjunction(c: &Conjunction, event: &FlatEvent<'_>) -> Explanation {
         .map(|test| field_reason(test, event))
         .collect();
     for group in &c.any_of {
-        if !group.branches.iter().any(|b| conjunction_holds(b, event)) {
+        let mut holds = false;
+        for branch in &group.branches {
+            if conjunction_holds(branch, event, budget)? {
+                holds = true;
+                break;
+            }
+        }
+        if !holds {
+            let branches = group
+                .branches
+                .iter()
+                .map(|b| explain_conjunction(b, event, budget))
+                .collect::<Result<_, _>>()?;
             reasons.push(Reason::NoBranch {
                 location: group.location.clone(),
-                branches: group
-                    .branches
-                    .iter()
-                    .map(|b| explain_conjunction(b, event))
-                    .collect(),
+                branches,
             });
         }
     }
@@ -76,7 +123,7 @@ fn explain_conjunction(c: &Conjunction, event: &FlatEvent<'_>) -> Explanation {
         collect_array_paths(c, event, &mut paths);
         reasons.push(Reason::NotInSameElement { paths });
     }
-    Explanation { reasons }
+    Ok(Explanation { reasons })
 }
 
 fn field_reason(test: &FieldTest, event: &FlatEvent<'_>) -> Reason {

@@ -7,6 +7,8 @@
 //! - `compiled` is the fast matcher the product uses: all patterns in one
 //!   structure, events scanned once (see its module comment).
 //! - `explain` says why an event did not match.
+//! - `complexity` measures wildcard complexity as EventBridge does, to reject
+//!   patterns it would call too complex.
 //! - `number`, `text` and `ip` hold the value semantics (round-tripping numbers,
 //!   case-insensitive comparison and wildcards, addresses and CIDR blocks).
 //!
@@ -14,6 +16,7 @@
 
 mod compile;
 pub mod compiled;
+mod complexity;
 pub mod event;
 mod explain;
 pub mod ip;
@@ -31,6 +34,7 @@ pub use reference::ReferenceMatcher;
 use crate::json::Json;
 use event::FlatEvent;
 use model::Conjunction;
+use reference::Budget;
 
 /// A validated event pattern.
 #[derive(Debug, Clone)]
@@ -59,14 +63,49 @@ impl Pattern {
         &self.root
     }
 
-    /// Whether this pattern matches an event already read with [`event::read_event`].
+    /// Whether this pattern matches an event already read with [`event::read_event`],
+    /// with no limit on the array-consistency search (for trusted events; see
+    /// [`matches_within`](Self::matches_within)).
     pub fn matches(&self, event: &Json) -> bool {
-        reference::conjunction_holds(&self.root, &FlatEvent::new(event))
+        self.matches_with(event, &Budget::unlimited())
+            .expect("an unlimited search cannot run out")
     }
 
-    /// Why this pattern does not match the event, or `None` when it does.
+    /// As [`matches`](Self::matches), failing with [`EventError::SearchTooLong`]
+    /// past `limits.max_search_steps` steps of the array-consistency search.
+    pub fn matches_within(&self, event: &Json, limits: &EventLimits) -> Result<bool, EventError> {
+        self.matches_with(event, &Budget::new(limits.max_search_steps))
+    }
+
+    fn matches_with(&self, event: &Json, budget: &Budget) -> Result<bool, EventError> {
+        let flat = FlatEvent::within(event, reference::longest_path(&self.root));
+        reference::conjunction_holds(&self.root, &flat, budget)
+    }
+
+    /// Why this pattern does not match the event, or `None` when it does, with no
+    /// limit on the search (see [`explain_within`](Self::explain_within)).
     pub fn explain(&self, event: &Json) -> Option<Explanation> {
-        explain::explain(&self.root, &FlatEvent::new(event))
+        self.explain_with(event, &Budget::unlimited())
+            .expect("an unlimited search cannot run out")
+    }
+
+    /// As [`explain`](Self::explain), failing with [`EventError::SearchTooLong`]
+    /// past `limits.max_search_steps` steps of the array-consistency search.
+    pub fn explain_within(
+        &self,
+        event: &Json,
+        limits: &EventLimits,
+    ) -> Result<Option<Explanation>, EventError> {
+        self.explain_with(event, &Budget::new(limits.max_search_steps))
+    }
+
+    fn explain_with(
+        &self,
+        event: &Json,
+        budget: &Budget,
+    ) -> Result<Option<Explanation>, EventError> {
+        let flat = FlatEvent::within(event, reference::longest_path(&self.root));
+        explain::explain(&self.root, &flat, budget)
     }
 }
 

@@ -12,6 +12,7 @@ use std::net::IpAddr;
 use super::ip::Cidr;
 use super::number::{Number, NumberRef};
 use super::text::{CaseInsensitive, Wildcard};
+use crate::json::Span;
 
 /// Field tests that must all hold, and `$or` groups of which one branch must hold.
 #[derive(Debug, Clone, Default)]
@@ -37,7 +38,15 @@ pub struct FieldTest {
     pub location: String,
     /// The values array as written, for explanations.
     pub source: String,
+    /// Where the values array stands in the text the pattern was read from.
+    pub span: Span,
     pub tests: Vec<ValueTest>,
+    /// Position of the test in the pattern's text (counting field tests from 0).
+    /// When one `$or` combination names a path twice (beside the `$or` and inside
+    /// a branch), the test written last wins, as in event-ruler, which copies the
+    /// fields seen so far into each branch and writes every later field into
+    /// every branch.
+    pub order: u32,
 }
 
 impl FieldTest {

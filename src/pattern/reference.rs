@@ -4,7 +4,10 @@
 //! plain conjunctions and, for each, searches for one accepting value per field such
 //! that all chosen values come from the same element of every array they share.
 //! Every pattern is tried on every event. The compiled matcher is checked against
-//! this one by differential tests, so keep it simple rather than clever.
+//! this one by differential tests, so keep it simple rather than clever. The
+//! search is exponential in the worst case, so it runs on a step [`Budget`]
+//! (`EventLimits::max_search_steps` per event): past it, matching is an
+//! [`EventError::SearchTooLong`], never a stall.
 //!
 //! `exists: false` follows event-ruler: fields are visited in sorted path order,
 //! and a field counts as absent when none of its values is consistent with the
@@ -12,6 +15,7 @@
 //! `{"x": {"a": ["1"], "b": [{"exists": false}]}}` against
 //! `{"x": [{"a": "1"}, {"b": 2}]}` the `b` of the second element does not count.
 
+use std::cell::Cell;
 use std::hash::Hash;
 
 use super::event::{EventLimits, FlatEvent, Leaf, read_event};
@@ -23,6 +27,8 @@ use super::{EventError, Pattern};
 pub struct ReferenceMatcher<I> {
     patterns: Vec<(I, Pattern)>,
     limits: EventLimits,
+    /// The longest field path any pattern names (events are unrolled that far).
+    longest_path: usize,
 }
 
 impl<I> Default for ReferenceMatcher<I> {
@@ -30,6 +36,7 @@ impl<I> Default for ReferenceMatcher<I> {
         ReferenceMatcher {
             patterns: Vec::new(),
             limits: EventLimits::default(),
+            longest_path: 0,
         }
     }
 }
@@ -39,12 +46,14 @@ impl<I: Clone + Eq + Hash> ReferenceMatcher<I> {
         ReferenceMatcher {
             patterns: Vec::new(),
             limits,
+            longest_path: 0,
         }
     }
 
     /// Adds a pattern under `id`. Several patterns may share an id; the id matches
     /// when any of them does.
     pub fn add(&mut self, id: I, pattern: Pattern) {
+        self.longest_path = self.longest_path.max(longest_path(&pattern.root));
         self.patterns.push((id, pattern));
     }
 
@@ -64,13 +73,15 @@ impl<I: Clone + Eq + Hash> ReferenceMatcher<I> {
     }
 
     /// The ids of all patterns that match the event, each once, in the order the
-    /// patterns were added.
+    /// patterns were added. The array-consistency search of all patterns shares
+    /// one budget of `EventLimits::max_search_steps` steps.
     pub fn matches(&self, event: &[u8]) -> Result<Vec<I>, EventError> {
         let doc = read_event(event, &self.limits)?;
-        let flat = FlatEvent::new(&doc);
+        let flat = FlatEvent::within(&doc, self.longest_path);
+        let budget = Budget::new(self.limits.max_search_steps);
         let mut ids: Vec<I> = Vec::new();
         for (id, pattern) in &self.patterns {
-            if !ids.contains(id) && conjunction_holds(&pattern.root, &flat) {
+            if !ids.contains(id) && conjunction_holds(&pattern.root, &flat, &budget)? {
                 ids.push(id.clone());
             }
         }
@@ -78,23 +89,86 @@ impl<I: Clone + Eq + Hash> ReferenceMatcher<I> {
     }
 }
 
+/// The longest field path a conjunction names, in bytes.
+pub fn longest_path(c: &Conjunction) -> usize {
+    let fields = c.fields.iter().map(|f| f.path.len());
+    let groups = c
+        .any_of
+        .iter()
+        .flat_map(|g| g.branches.iter().map(longest_path));
+    fields.chain(groups).max().unwrap_or(0)
+}
+
+/// Steps left for one event's array-consistency search. A step is one event
+/// value tried against the values already chosen for other fields.
+#[derive(Debug)]
+pub struct Budget {
+    left: Cell<u64>,
+    limit: u64,
+}
+
+impl Budget {
+    pub fn new(limit: u64) -> Budget {
+        Budget {
+            left: Cell::new(limit),
+            limit,
+        }
+    }
+
+    /// No limit: for callers that trust their events.
+    pub fn unlimited() -> Budget {
+        Self::new(u64::MAX)
+    }
+
+    fn step(&self) -> Result<(), EventError> {
+        match self.left.get() {
+            0 => Err(EventError::SearchTooLong { limit: self.limit }),
+            left => {
+                self.left.set(left - 1);
+                Ok(())
+            }
+        }
+    }
+}
+
 /// Whether some expansion of the conjunction's `$or` groups is satisfied.
-pub fn conjunction_holds(c: &Conjunction, event: &FlatEvent<'_>) -> bool {
-    expand(c).iter().any(|clauses| satisfiable(clauses, event))
+pub fn conjunction_holds(
+    c: &Conjunction,
+    event: &FlatEvent<'_>,
+    budget: &Budget,
+) -> Result<bool, EventError> {
+    for clauses in expand(c) {
+        if satisfiable(&clauses, event, budget)? {
+            return Ok(true);
+        }
+    }
+    Ok(false)
 }
 
 /// The plain conjunctions (lists of field tests, in sorted path order, one per
 /// path) that a pattern's `$or` groups expand to.
+///
+/// When a combination names a path more than once (beside a `$or` and inside one
+/// of its branches, or in branches of two `$or`s), the test written last in the
+/// pattern wins, whichever side of the `$or` it stands on: event-ruler copies the
+/// fields read so far into each branch and writes each later field into every
+/// branch, so later writes replace earlier ones.
 pub fn expand(c: &Conjunction) -> Vec<Vec<&FieldTest>> {
     let mut all = expand_unsorted(c);
     for clauses in &mut all {
-        // A later test of the same path replaces an earlier one.
-        let mut seen = std::collections::HashSet::new();
-        clauses.reverse();
-        clauses.retain(|t| seen.insert(t.path.as_str()));
-        clauses.sort_by(|a, b| a.path.cmp(&b.path));
+        // By path, the last written first; then keep one test per path.
+        clauses.sort_by(|a, b| a.path.cmp(&b.path).then(b.order.cmp(&a.order)));
+        clauses.dedup_by(|later, kept| later.path == kept.path);
     }
     all
+}
+
+/// Whether `test` is overridden, in every combination it takes part in, by a
+/// test of the same path written later in one of the enclosing conjunctions.
+pub fn shadowed(test: &FieldTest, outer: &[&FieldTest]) -> bool {
+    outer
+        .iter()
+        .any(|o| o.path == test.path && o.order > test.order)
 }
 
 fn expand_unsorted(c: &Conjunction) -> Vec<Vec<&FieldTest>> {
@@ -121,53 +195,79 @@ pub fn candidates<'e, 'a>(
     test: &'e FieldTest,
     event: &'e FlatEvent<'a>,
 ) -> Vec<Option<&'e Leaf<'a>>> {
-    options(test, event, &[])
+    // With nothing chosen yet every value is consistent: no search, no budget.
+    options(test, event, &[], &Budget::unlimited()).unwrap_or_default()
 }
 
 /// The ways one field test can hold given the values already chosen for other
 /// fields: an accepting value consistent with them, or `None` ("absent") when the
 /// test allows `exists: false` and no value of the field is consistent with them.
+/// Each value looked at is one step of the budget.
 fn options<'e, 'a>(
     test: &'e FieldTest,
     event: &'e FlatEvent<'a>,
     chosen: &[&'e Leaf<'a>],
-) -> Vec<Option<&'e Leaf<'a>>> {
-    let consistent = |leaf: &&Leaf<'a>| chosen.iter().all(|c| c.consistent_with(leaf));
-    let mut out: Vec<Option<&Leaf<'a>>> = event
-        .at(&test.path)
-        .filter(consistent)
-        .filter(|leaf| test.accepts(&leaf.value))
-        .map(Some)
-        .collect();
-    if test.wants_absent() && !event.at(&test.path).any(|l| consistent(&l)) {
+    budget: &Budget,
+) -> Result<Vec<Option<&'e Leaf<'a>>>, EventError> {
+    let mut out: Vec<Option<&Leaf<'a>>> = Vec::new();
+    let mut any_consistent = false;
+    for leaf in event.at(&test.path) {
+        budget.step()?;
+        if chosen.iter().all(|c| c.consistent_with(leaf)) {
+            any_consistent = true;
+            if test.accepts(&leaf.value) {
+                out.push(Some(leaf));
+            }
+        }
+    }
+    if test.wants_absent() && !any_consistent {
         out.push(None);
     }
-    out
+    Ok(out)
 }
 
 /// Whether the field tests (in sorted path order) can all hold with values from
 /// consistent array elements.
-pub fn satisfiable(clauses: &[&FieldTest], event: &FlatEvent<'_>) -> bool {
-    choose(clauses, event, &mut Vec::new())
+pub fn satisfiable(
+    clauses: &[&FieldTest],
+    event: &FlatEvent<'_>,
+    budget: &Budget,
+) -> Result<bool, EventError> {
+    // Refusals that need no search: a test with no accepting value fails, unless
+    // it allows absence and every value of its field sits in an array (a value
+    // outside arrays goes with any choice, so the field is never absent).
+    for test in clauses {
+        if !event.at(&test.path).any(|l| test.accepts(&l.value))
+            && (!test.wants_absent() || event.at(&test.path).any(|l| l.membership.is_empty()))
+        {
+            return Ok(false);
+        }
+    }
+    choose(clauses, event, &mut Vec::new(), budget)
 }
 
 fn choose<'e, 'a>(
     clauses: &[&'e FieldTest],
     event: &'e FlatEvent<'a>,
     chosen: &mut Vec<&'e Leaf<'a>>,
-) -> bool {
+    budget: &Budget,
+) -> Result<bool, EventError> {
     let Some((first, rest)) = clauses.split_first() else {
-        return true;
+        return Ok(true);
     };
-    options(first, event, chosen)
-        .into_iter()
-        .any(|option| match option {
-            None => choose(rest, event, chosen),
+    for option in options(first, event, chosen, budget)? {
+        let ok = match option {
+            None => choose(rest, event, chosen, budget)?,
             Some(leaf) => {
                 chosen.push(leaf);
-                let ok = choose(rest, event, chosen);
+                let ok = choose(rest, event, chosen, budget);
                 chosen.pop();
-                ok
+                ok?
             }
-        })
+        };
+        if ok {
+            return Ok(true);
+        }
+    }
+    Ok(false)
 }

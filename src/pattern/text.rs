@@ -91,11 +91,20 @@ impl CaseInsensitive {
         !self.ends_from(text, 0).is_empty()
     }
 
-    /// Whether `text` ends with the pattern ignoring case.
+    /// Whether `text` ends with the pattern ignoring case. Only starts from which
+    /// the pattern's shortest to longest spelling could reach the end are tried,
+    /// so a long event string costs the pattern's length, not the string's.
     pub fn is_suffix_of(&self, text: &str) -> bool {
-        text.char_indices()
-            .map(|(i, _)| i)
-            .chain(std::iter::once(text.len()))
+        let (shortest, longest) = self.slots.iter().fold((0, 0), |(lo, hi), slot| {
+            let shortest = slot.alternatives().map(str::len).min().unwrap_or(0);
+            let longest = slot.alternatives().map(str::len).max().unwrap_or(0);
+            (lo + shortest, hi + longest)
+        });
+        let Some(last_start) = text.len().checked_sub(shortest) else {
+            return false;
+        };
+        (text.len().saturating_sub(longest)..=last_start)
+            .filter(|&start| text.is_char_boundary(start))
             .any(|start| self.ends_from(text, start).contains(&text.len()))
     }
 }

@@ -33,6 +33,7 @@ use super::number::NumberRef;
 use super::reference::expand;
 use index::FieldIndex;
 use scan::{PathTrie, RawValue, ScanValue, Skipping, Visitor};
+use verify::OutOfSteps;
 pub use verify::Scratch;
 
 /// A slab: a vector of slots with a free list, so ids stay stable.
@@ -410,6 +411,7 @@ impl<I: Clone + Eq + Hash> CompiledMatcher<I> {
             self.subs.capacity(),
             self.entries.capacity(),
             self.ids.capacity(),
+            self.limits.max_search_steps,
         );
         let mut collector = Collector {
             fields: &self.fields,
@@ -450,15 +452,20 @@ impl<I: Clone + Eq + Hash> CompiledMatcher<I> {
         // `hit_preds` may grow while sub-patterns are checked (lazy predicates);
         // only the ones hit before checking started can be anchors.
         let anchors = scratch.hit_preds.len();
+        let out_of_steps = |_| EventError::SearchTooLong {
+            limit: self.limits.max_search_steps,
+        };
         while at < anchors {
             let pred = scratch.hit_preds[at];
             at += 1;
             for &sub in &self.preds.get(pred).anchored {
-                self.consider(sub, &lazy, scratch, &mut matched);
+                self.consider(sub, &lazy, scratch, &mut matched)
+                    .map_err(out_of_steps)?;
             }
         }
         for &sub in &self.unanchored {
-            self.consider(sub, &lazy, scratch, &mut matched);
+            self.consider(sub, &lazy, scratch, &mut matched)
+                .map_err(out_of_steps)?;
         }
         matched.sort_unstable();
         let mut ids: Vec<I> = Vec::with_capacity(matched.len());
@@ -479,15 +486,16 @@ impl<I: Clone + Eq + Hash> CompiledMatcher<I> {
         lazy: &LazyPreds<'_>,
         scratch: &mut Scratch,
         matched: &mut Vec<u32>,
-    ) {
+    ) -> Result<(), OutOfSteps> {
         let s = self.subs.get(sub);
         if scratch.pattern_done(s.pattern) || !scratch.first_visit_of_sub(sub) {
-            return;
+            return Ok(());
         }
-        if verify::holds(&s.clauses, lazy, scratch) {
+        if verify::holds(&s.clauses, lazy, scratch)? {
             scratch.mark_pattern_done(s.pattern);
             matched.push(s.pattern);
         }
+        Ok(())
     }
 }
 

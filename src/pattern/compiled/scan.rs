@@ -318,15 +318,21 @@ impl<'a> Scanner<'a, '_> {
         })
     }
 
-    /// An array at a named node: each element is reported with its position.
+    /// An array at a named node: each object or array element is reported with
+    /// its position; scalar elements are consistent with every element, as in
+    /// event-ruler, so they record no position in this array.
     fn array(&mut self, node: u32, visitor: &mut impl Visitor) -> Result<()> {
         let id = self.next_array;
         self.next_array += 1;
         self.elements(|scanner, index| {
-            scanner.membership.push((id, index));
-            scanner.named_value(node, visitor)?;
-            scanner.membership.pop();
-            Ok(())
+            if let Some(b'{' | b'[') = scanner.peek() {
+                scanner.membership.push((id, index));
+                scanner.named_value(node, visitor)?;
+                scanner.membership.pop();
+                Ok(())
+            } else {
+                scanner.named_value(node, visitor)
+            }
         })
     }
 

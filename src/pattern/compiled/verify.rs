@@ -5,7 +5,9 @@
 //! Arrays are stamped with the event's epoch instead of being cleared, so an event
 //! costs what it touches. A sub-pattern holds when each clause has a hit (or may
 //! hold by absence) and the chosen values are array-consistent; the common case
-//! (no arrays involved) is decided without search.
+//! (no arrays involved) is decided without search. The search spends the event's
+//! step budget (`EventLimits::max_search_steps`, shared by all sub-patterns):
+//! when it runs out, matching the event fails instead of stalling.
 
 use std::cell::RefCell;
 
@@ -51,7 +53,13 @@ pub struct Scratch {
     /// Fields with at least one value in this event, each once.
     pub(super) seen_fields: Vec<u32>,
     chosen: Vec<u32>,
+    /// Steps of the array-consistency search left for this event.
+    steps_left: u64,
 }
+
+/// The event's search budget ran out (see `EventLimits::max_search_steps`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct OutOfSteps;
 
 thread_local! {
     static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
@@ -78,7 +86,8 @@ fn fit(stamps: &mut Vec<u32>, len: usize) {
 }
 
 impl Scratch {
-    /// Starts a new event for a matcher with these table sizes.
+    /// Starts a new event for a matcher with these table sizes, with `steps` of
+    /// array-consistency search to spend.
     pub(super) fn begin(
         &mut self,
         preds: usize,
@@ -86,7 +95,9 @@ impl Scratch {
         subs: usize,
         patterns: usize,
         ids: usize,
+        steps: u64,
     ) {
+        self.steps_left = steps;
         self.epoch = self.epoch.wrapping_add(1);
         if self.epoch == 0 {
             // Stamps from 2^32 events ago would look current: start afresh.
@@ -226,6 +237,23 @@ impl Scratch {
         })
     }
 
+    /// Where `pred`'s list of hits starts (`NONE` when it has none); walked with
+    /// [`hit_at`](Self::hit_at) rather than an iterator so that the search can
+    /// spend its budget on the way.
+    fn hit_head(&self, pred: u32) -> u32 {
+        if self.pred_hit(pred) {
+            self.pred_head[pred as usize]
+        } else {
+            NONE
+        }
+    }
+
+    /// The value of the hit at `at`, and where the list goes on.
+    fn hit_at(&self, at: u32) -> (u32, u32) {
+        let hit = self.hits[at as usize];
+        (hit.leaf, hit.next)
+    }
+
     fn field_leaves(&self, field: u32) -> impl Iterator<Item = u32> + '_ {
         std::iter::successors(self.first_leaf_of(field), |&leaf| {
             self.next_leaf_in_field(leaf)
@@ -252,10 +280,32 @@ impl Scratch {
     fn consistent_with_chosen(&self, leaf: u32, chosen: &[u32]) -> bool {
         chosen.iter().all(|&c| self.consistent(c, leaf))
     }
+
+    /// One step of the search: a value tried against the values chosen so far.
+    #[inline]
+    fn step(&mut self) -> Result<(), OutOfSteps> {
+        if self.steps_left == 0 {
+            return Err(OutOfSteps);
+        }
+        self.steps_left -= 1;
+        Ok(())
+    }
+
+    /// As [`consistent_with_chosen`](Self::consistent_with_chosen), as one step.
+    #[inline]
+    fn try_leaf(&mut self, leaf: u32, chosen: &[u32]) -> Result<bool, OutOfSteps> {
+        self.step()?;
+        Ok(self.consistent_with_chosen(leaf, chosen))
+    }
 }
 
-/// Whether a sub-pattern's clauses hold for the current event.
-pub(super) fn holds(clauses: &[Clause], lazy: &LazyPreds<'_>, scratch: &mut Scratch) -> bool {
+/// Whether a sub-pattern's clauses hold for the current event; `OutOfSteps` when
+/// the event's search budget runs out on the way.
+pub(super) fn holds(
+    clauses: &[Clause],
+    lazy: &LazyPreds<'_>,
+    scratch: &mut Scratch,
+) -> Result<bool, OutOfSteps> {
     let mut needs_search = false;
     for c in clauses {
         lazy.evaluate(c.pred, scratch);
@@ -267,16 +317,16 @@ pub(super) fn holds(clauses: &[Clause], lazy: &LazyPreds<'_>, scratch: &mut Scra
         } else if c.absent_ok {
             if scratch.field_seen(c.field) {
                 if scratch.field_leaves(c.field).any(|l| !scratch.in_array(l)) {
-                    return false; // a value outside arrays is always present
+                    return Ok(false); // a value outside arrays is always present
                 }
                 needs_search = true;
             }
         } else {
-            return false;
+            return Ok(false);
         }
     }
     if !needs_search {
-        return true;
+        return Ok(true);
     }
     let mut chosen = std::mem::take(&mut scratch.chosen);
     chosen.clear();
@@ -289,34 +339,66 @@ pub(super) fn holds(clauses: &[Clause], lazy: &LazyPreds<'_>, scratch: &mut Scra
 /// the reference matcher (and event-ruler) does. After each choice it checks that
 /// every later clause that needs a value still has one consistent with the
 /// choices so far (forward checking): otherwise an event with large arrays could
-/// make the search try every combination before failing.
-fn choose(clauses: &[Clause], scratch: &Scratch, chosen: &mut Vec<u32>) -> bool {
+/// make the search try every combination before failing. Every value tried is a
+/// step of the event's budget, so even the worst event ends.
+fn choose(
+    clauses: &[Clause],
+    scratch: &mut Scratch,
+    chosen: &mut Vec<u32>,
+) -> Result<bool, OutOfSteps> {
     let Some((c, rest)) = clauses.split_first() else {
-        return true;
+        return Ok(true);
     };
-    for leaf in scratch.hit_leaves(c.pred) {
-        if scratch.consistent_with_chosen(leaf, chosen) {
+    let mut at = scratch.hit_head(c.pred);
+    while at != NONE {
+        let (leaf, next) = scratch.hit_at(at);
+        at = next;
+        if scratch.try_leaf(leaf, chosen)? {
             chosen.push(leaf);
-            let ok = still_possible(rest, scratch, chosen) && choose(rest, scratch, chosen);
+            let ok = still_possible(rest, scratch, chosen)
+                .and_then(|possible| Ok(possible && choose(rest, scratch, chosen)?));
             chosen.pop();
-            if ok {
-                return true;
+            if ok? {
+                return Ok(true);
             }
         }
     }
-    c.absent_ok
-        && !scratch
-            .field_leaves(c.field)
-            .any(|l| scratch.consistent_with_chosen(l, chosen))
-        && choose(rest, scratch, chosen)
+    if !c.absent_ok {
+        return Ok(false);
+    }
+    let mut leaf = scratch.first_leaf_of(c.field);
+    while let Some(l) = leaf {
+        if scratch.try_leaf(l, chosen)? {
+            return Ok(false); // a consistent value is there: not absent
+        }
+        leaf = scratch.next_leaf_in_field(l);
+    }
+    choose(rest, scratch, chosen)
 }
 
 /// Whether every clause that needs a value has one consistent with `chosen`.
-fn still_possible(clauses: &[Clause], scratch: &Scratch, chosen: &[u32]) -> bool {
-    clauses.iter().all(|c| {
-        c.absent_ok
-            || scratch
-                .hit_leaves(c.pred)
-                .any(|l| scratch.consistent_with_chosen(l, chosen))
-    })
+fn still_possible(
+    clauses: &[Clause],
+    scratch: &mut Scratch,
+    chosen: &[u32],
+) -> Result<bool, OutOfSteps> {
+    for c in clauses {
+        if c.absent_ok {
+            continue;
+        }
+        let mut at = scratch.hit_head(c.pred);
+        let mut found = false;
+        while at != NONE {
+            let (leaf, next) = scratch.hit_at(at);
+            at = next;
+            if scratch.try_leaf(leaf, chosen)? {
+                found = true;
+                break;
+            }
+        }
+        if !found {
+            return Ok(false);
+        }
+    }
+    Ok(true)
 }
