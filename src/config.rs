@@ -10,6 +10,9 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+use crate::pattern::EventLimits;
+use crate::pattern::event::DEFAULT_SEARCH_STEPS;
+
 /// The default listen address (documented in the README).
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8088";
 
@@ -60,6 +63,30 @@ pub struct LimitsConfig {
     pub max_body_bytes: usize,
     /// Deepest nesting of objects and arrays in an event.
     pub max_event_depth: usize,
+    /// Steps the matcher's array-consistency search may take for one event;
+    /// past it the event goes to the router's dead-letter destination.
+    pub max_search_steps: u64,
+}
+
+impl LimitsConfig {
+    /// Limits on one event's `Detail` (or CloudEvents `data`) at ingest.
+    pub fn detail_limits(&self) -> EventLimits {
+        EventLimits {
+            max_bytes: self.put_events_max_bytes,
+            max_depth: self.max_event_depth,
+            max_search_steps: self.max_search_steps,
+        }
+    }
+
+    /// Limits for matching whole envelopes: the detail's, plus room for the
+    /// envelope around it.
+    pub fn envelope_limits(&self) -> EventLimits {
+        EventLimits {
+            max_bytes: self.put_events_max_bytes + 64 * 1024,
+            max_depth: self.max_event_depth + 1,
+            max_search_steps: self.max_search_steps,
+        }
+    }
 }
 
 impl Default for LimitsConfig {
@@ -68,6 +95,7 @@ impl Default for LimitsConfig {
             put_events_max_bytes: 1024 * 1024,
             max_body_bytes: 8 * 1024 * 1024,
             max_event_depth: 128,
+            max_search_steps: DEFAULT_SEARCH_STEPS,
         }
     }
 }

@@ -25,7 +25,6 @@ use tokio_util::sync::CancellationToken;
 
 use crate::config::Config;
 use crate::metrics::Metrics;
-use crate::pattern::EventLimits;
 use crate::router::routes::{Routes, RoutesBuilder};
 use crate::router::{Router, RouterSettings};
 use crate::rules::{LoadOptions, PublishHook, RulesWatcher, WatchOptions};
@@ -61,11 +60,7 @@ pub async fn serve(options: ServeOptions) -> Result<(), String> {
 
     let metrics = Arc::new(Metrics::new());
     let routes = Arc::new(ArcSwap::from_pointee(Routes::empty()));
-    // The matcher sees whole envelopes: the detail limit plus room for the envelope.
-    let limits = EventLimits {
-        max_bytes: config.limits.put_events_max_bytes + 64 * 1024,
-        max_depth: config.limits.max_event_depth + 1,
-    };
+    let limits = config.limits.envelope_limits();
     let workers = match config.router.workers {
         0 => std::thread::available_parallelism().map_or(2, |n| n.get()),
         n => n,

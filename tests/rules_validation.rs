@@ -994,6 +994,10 @@ fn http_auth_header_given_twice() {
         ),
         [
             "r.json:7:1: Targets[0].Http.Headers.X-Api-Key: Auth.ApiKey sets the x-api-key header: remove \"X-Api-Key\" from Headers"
+        ]
+    );
+}
+
 #[test]
 fn pattern_wildcard_too_complex() {
     let text = "{\n\"Name\": \"r1\",\n\"EventPattern\": {\"source\": [\"x\"],\n\"EventBusArn\": [{\"wildcard\": \"*:*:*:*:*:event-bus/*\"}]}\n}";

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-use serve_support::{Peer, Server, read_lines, wait_for_lines};
+use serve_support::{Peer, Respond, Server, read_lines, wait_for_lines};
 
 const CLIENTS: usize = 16;
 const REQUESTS_PER_CLIENT: usize = 60;
@@ -97,8 +97,7 @@ async fn load(server: &Server, stop_after: Duration) -> Tally {
     total
 }
 
-fn slow_peer()
--> Arc<dyn Fn(usize, &str) -> (u16, Vec<(&'static str, String)>, Duration) + Send + Sync> {
+fn slow_peer() -> Respond {
     Arc::new(|_, _| (200, vec![], Duration::from_millis(2)))
 }
 

@@ -52,10 +52,7 @@ fn bad(message: impl Into<String>) -> Problem {
 }
 
 pub fn handle(ctx: &SourceContext, bus: &str, headers: &HeaderMap, body: &[u8]) -> Response {
-    let limits = EventLimits {
-        max_bytes: ctx.config.limits.put_events_max_bytes,
-        max_depth: ctx.config.limits.max_event_depth,
-    };
+    let limits = ctx.config.limits.detail_limits();
     let received = SystemTime::now();
     let content_type = headers
         .get("content-type")

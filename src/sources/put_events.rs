@@ -89,10 +89,7 @@ pub fn put_events(ctx: &SourceContext, body: &[u8]) -> Result<Vec<u8>, AwsError>
             "Total size of the entries in the request is over the limit.",
         ));
     }
-    let limits = EventLimits {
-        max_bytes: ctx.config.limits.put_events_max_bytes,
-        max_depth: ctx.config.limits.max_event_depth,
-    };
+    let limits = ctx.config.limits.detail_limits();
     let received = SystemTime::now();
     let mut failed = 0;
     let results: Vec<ResultEntry> = entries
