@@ -2,9 +2,11 @@
 //!
 //! `match` loads patterns and events from JSON Lines files, compiles the patterns
 //! into the matcher and times passes over the events; `citylots` generates the
-//! benchmark's events and pattern families (also used by `cargo bench`). Nothing
+//! benchmark's events and pattern families (also used by `cargo bench`);
+//! `ceiling` is the no-routing HTTP ingest server for the gateway benchmark. Nothing
 //! here is on the product's hot path.
 
+pub mod ceiling;
 pub mod citylots;
 
 use std::time::Instant;

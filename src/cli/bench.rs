@@ -1,5 +1,6 @@
 //! `switchyard bench`: `match` times the matcher on your patterns and events;
-//! `generate` writes the citylots-like benchmark data to files.
+//! `generate` writes the citylots-like benchmark data to files; `ingest-ceiling`
+//! serves the no-routing ceiling for the gateway benchmark.
 
 use std::process::ExitCode;
 
@@ -38,6 +39,16 @@ pub enum Command {
         #[arg(long, value_name = "DIR")]
         out: String,
     },
+    /// Serve the PutEvents -> file ceiling `serve` is measured against: the same
+    /// HTTP stack, parsing and file writer, with no routing
+    /// (scripts/bench-gateway.sh drives it with wrk).
+    IngestCeiling {
+        #[arg(long, value_name = "HOST:PORT", default_value = "127.0.0.1:8089")]
+        listen: String,
+        /// The JSON Lines file every event is appended to.
+        #[arg(long, value_name = "FILE")]
+        out: std::path::PathBuf,
+    },
 }
 
 pub fn run(command: &Command) -> ExitCode {
@@ -53,6 +64,11 @@ pub fn run(command: &Command) -> ExitCode {
             events,
             out,
         } => generate(family, *envelope, *events, out),
+        Command::IngestCeiling { listen, out } => tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| e.to_string())
+            .and_then(|rt| rt.block_on(bench::ceiling::run(listen, out.clone()))),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
