@@ -205,10 +205,16 @@ impl Config {
     fn validate(&self) -> Result<(), String> {
         let positive = [
             ("router.queue_size", self.router.queue_size),
-            ("router.max_in_flight_events", self.router.max_in_flight_events),
+            (
+                "router.max_in_flight_events",
+                self.router.max_in_flight_events,
+            ),
             ("targets.queue_size", self.targets.queue_size),
             ("targets.max_concurrency", self.targets.max_concurrency),
-            ("limits.put_events_max_bytes", self.limits.put_events_max_bytes),
+            (
+                "limits.put_events_max_bytes",
+                self.limits.put_events_max_bytes,
+            ),
             ("limits.max_body_bytes", self.limits.max_body_bytes),
         ];
         for (name, value) in positive {

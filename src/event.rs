@@ -117,7 +117,9 @@ pub fn format_time(t: SystemTime) -> String {
 
 /// Reads an RFC 3339 timestamp (any offset) as a point in time.
 pub fn parse_rfc3339(text: &str) -> Option<SystemTime> {
-    OffsetDateTime::parse(text, &Rfc3339).ok().map(SystemTime::from)
+    OffsetDateTime::parse(text, &Rfc3339)
+        .ok()
+        .map(SystemTime::from)
 }
 
 /// Epoch seconds (integer or fractional, as SDKs send `Time`) as a point in time.

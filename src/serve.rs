@@ -275,7 +275,11 @@ async fn readyz(State(state): State<Arc<AppState>>) -> Response {
     } else if generation == 0 {
         (StatusCode::SERVICE_UNAVAILABLE, "rules not loaded yet\n").into_response()
     } else {
-        (StatusCode::OK, format!("ready (rules generation {generation})\n")).into_response()
+        (
+            StatusCode::OK,
+            format!("ready (rules generation {generation})\n"),
+        )
+            .into_response()
     }
 }
 

@@ -252,7 +252,8 @@ async fn run(
             Some("MaximumRetryAttempts")
         } else {
             let wait = backoff_delay(&shared.backoff, number, error.retry_after);
-            let max_age = Duration::from_secs(u64::from(shared.policy.maximum_event_age_in_seconds));
+            let max_age =
+                Duration::from_secs(u64::from(shared.policy.maximum_event_age_in_seconds));
             if delivery.event.age() + wait > max_age {
                 Some("MaximumEventAgeInSeconds")
             } else {
@@ -308,7 +309,6 @@ fn backoff_delay(cfg: &RetryConfig, attempt: u32, retry_after: Option<Duration>)
 }
 
 impl Shared {
-
     async fn dead_letter(
         &self,
         event: &Arc<Event>,
@@ -386,11 +386,21 @@ mod tests {
                 .unwrap()
         };
         assert!(max_of(1) <= Duration::from_millis(100));
-        assert!(max_of(1) > Duration::from_millis(80), "jitter spans the range");
-        assert!(min_of(1) < Duration::from_millis(20), "full jitter starts at 0");
+        assert!(
+            max_of(1) > Duration::from_millis(80),
+            "jitter spans the range"
+        );
+        assert!(
+            min_of(1) < Duration::from_millis(20),
+            "full jitter starts at 0"
+        );
         assert!(max_of(3) <= Duration::from_millis(400) && max_of(3) > Duration::from_millis(300));
         assert!(max_of(20) <= Duration::from_millis(1_000));
         let honoured = backoff_delay(&cfg, 1, Some(Duration::from_secs(3)));
-        assert_eq!(honoured, Duration::from_secs(3), "Retry-After is the least wait");
+        assert_eq!(
+            honoured,
+            Duration::from_secs(3),
+            "Retry-After is the least wait"
+        );
     }
 }

@@ -145,7 +145,13 @@ impl RoutesBuilder {
         Routes { rules, by_rule }
     }
 
-    fn spawn_handle(&self, rule: &Rule, target_id: &str, arn: &str, spec: TargetSpec) -> Arc<TargetHandle> {
+    fn spawn_handle(
+        &self,
+        rule: &Rule,
+        target_id: &str,
+        arn: &str,
+        spec: TargetSpec,
+    ) -> Arc<TargetHandle> {
         let target = self
             .factory
             .build(&spec.destination)
@@ -186,6 +192,11 @@ struct Unavailable(String);
 
 impl Target for Unavailable {
     fn deliver<'a>(&'a self, _: Attempt<'a>) -> BoxFuture<'a, Result<(), DeliveryError>> {
-        Box::pin(async move { Err(DeliveryError::permanent("TargetUnavailable", self.0.clone())) })
+        Box::pin(async move {
+            Err(DeliveryError::permanent(
+                "TargetUnavailable",
+                self.0.clone(),
+            ))
+        })
     }
 }

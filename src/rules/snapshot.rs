@@ -97,7 +97,11 @@ impl RuleSet {
 
     /// The buses rules name (enabled or not), sorted, `default` always included.
     pub fn buses(&self) -> Vec<&str> {
-        let mut buses: Vec<&str> = self.rules.iter().map(|r| r.event_bus_name.as_str()).collect();
+        let mut buses: Vec<&str> = self
+            .rules
+            .iter()
+            .map(|r| r.event_bus_name.as_str())
+            .collect();
         buses.push("default");
         buses.sort_unstable();
         buses.dedup();

@@ -95,7 +95,9 @@ fn dispatch(ctx: &SourceContext, headers: &HeaderMap, body: &[u8]) -> Result<Vec
     let Some(operation) = target.strip_prefix("AWSEvents.") else {
         return Err(AwsError::client(
             "UnknownOperationException",
-            format!("unknown operation {target:?}: EventBridge operations are AWSEvents.<Operation>"),
+            format!(
+                "unknown operation {target:?}: EventBridge operations are AWSEvents.<Operation>"
+            ),
         ));
     };
     match operation {
@@ -154,10 +156,9 @@ fn reply(status: StatusCode, json: Vec<u8>) -> Response {
 pub fn error_response(e: &AwsError) -> Response {
     let body = serde_json::json!({ "__type": e.code, "message": e.message });
     let mut response = reply(e.status, body.to_string().into_bytes());
-    response.headers_mut().insert(
-        "x-amzn-errortype",
-        HeaderValue::from_static(e.code),
-    );
+    response
+        .headers_mut()
+        .insert("x-amzn-errortype", HeaderValue::from_static(e.code));
     response
 }
 

@@ -249,7 +249,9 @@ fn bus_name(given: Option<&str>) -> Result<String, (&'static str, String)> {
     if !valid {
         return Err((
             "InvalidArgument",
-            format!("Parameter EventBusName is not valid. Reason: {given:?} is not a valid event bus name."),
+            format!(
+                "Parameter EventBusName is not valid. Reason: {given:?} is not a valid event bus name."
+            ),
         ));
     }
     Ok(name.to_string())

@@ -39,7 +39,8 @@ pub fn test_event_pattern(_ctx: &SourceContext, body: &[u8]) -> Result<Vec<u8>, 
         )
     })?;
     let invalid_event = || AwsError::validation("Parameter Event is not valid.");
-    let event = read_event(event_text.as_bytes(), &Default::default()).map_err(|_| invalid_event())?;
+    let event =
+        read_event(event_text.as_bytes(), &Default::default()).map_err(|_| invalid_event())?;
     // EventBridge requires the envelope's fields (not `resources`).
     let object: Value = serde_json::from_str(&event_text).map_err(|_| invalid_event())?;
     for field in ["id", "account", "source", "time", "region", "detail-type"] {
@@ -87,7 +88,12 @@ fn describe(ctx: &SourceContext, rule: &Rule, created_by: bool) -> RuleOutput {
     let server = &ctx.config.server;
     RuleOutput {
         name: rule.name.clone(),
-        arn: rule_arn(&server.region, &server.account, &rule.event_bus_name, &rule.name),
+        arn: rule_arn(
+            &server.region,
+            &server.account,
+            &rule.event_bus_name,
+            &rule.name,
+        ),
         event_pattern: rule.event_pattern_text.clone(),
         state: state_name(rule.state),
         description: rule.description.clone(),
@@ -204,7 +210,10 @@ fn destination_arn(ctx: &SourceContext, d: &Destination) -> String {
     match d {
         Destination::EventBus { name } => bus_arn(ctx, name),
         Destination::Kafka { topic, .. } => {
-            format!("arn:switchyard:kafka:{}:{}:topic/{topic}", s.region, s.account)
+            format!(
+                "arn:switchyard:kafka:{}:{}:topic/{topic}",
+                s.region, s.account
+            )
         }
         Destination::Http { endpoint, .. } => format!("arn:switchyard:http:::{endpoint}"),
         Destination::File { path } => format!("arn:switchyard:file:::{}", path.display()),

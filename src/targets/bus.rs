@@ -68,9 +68,8 @@ impl Target for BusTarget {
                         format!("the shaped input cannot be put on bus {}: {e}", self.bus),
                     )
                 })?;
-                let h: Header = serde_json::from_slice(payload).map_err(|e| {
-                    DeliveryError::permanent("PayloadNotAnEvent", e.to_string())
-                })?;
+                let h: Header = serde_json::from_slice(payload)
+                    .map_err(|e| DeliveryError::permanent("PayloadNotAnEvent", e.to_string()))?;
                 (
                     h.id.unwrap_or_else(|| original.id.clone()),
                     h.source.unwrap_or_default(),

@@ -94,10 +94,7 @@ impl Target for HttpTarget {
                 .map(Duration::from_secs);
             let body = response.bytes().await.unwrap_or_default();
             let excerpt = String::from_utf8_lossy(&body[..body.len().min(256)]).into_owned();
-            let message = format!(
-                "{} {} answered {status}: {excerpt}",
-                self.method, self.url
-            );
+            let message = format!("{} {} answered {status}: {excerpt}", self.method, self.url);
             Err(DeliveryError {
                 code: "HttpError",
                 message,

@@ -146,7 +146,9 @@ pub fn describe(destination: &Destination) -> String {
     match destination {
         Destination::Stdout => "stdout".into(),
         Destination::File { path } => format!("file {}", path.display()),
-        Destination::Http { method, endpoint, .. } => format!("http {method} {endpoint}"),
+        Destination::Http {
+            method, endpoint, ..
+        } => format!("http {method} {endpoint}"),
         Destination::EventBus { name } => format!("event bus {name}"),
         Destination::Kafka { topic, .. } => format!("kafka topic {topic}"),
     }
