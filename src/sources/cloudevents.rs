@@ -62,7 +62,12 @@ pub fn handle(ctx: &SourceContext, bus: &str, headers: &HeaderMap, body: &[u8]) 
         .and_then(|v| v.to_str().ok())
         .unwrap_or("")
         .to_ascii_lowercase();
-    let media = content_type.split(';').next().unwrap_or("").trim().to_string();
+    let media = content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_string();
     let events = match media.as_str() {
         "application/cloudevents+json" => structured(body, &limits, received).map(|e| vec![e]),
         "application/cloudevents-batch+json" => batch(body, &limits, received),
@@ -213,8 +218,11 @@ fn map_event(
     let detail_type = required("type")?;
     let time = match text("time")? {
         None => received,
-        Some(t) => event::parse_rfc3339(&t)
-            .ok_or_else(|| bad(format!("{at}attribute time {t:?} is not an RFC 3339 timestamp")))?,
+        Some(t) => event::parse_rfc3339(&t).ok_or_else(|| {
+            bad(format!(
+                "{at}attribute time {t:?} is not an RFC 3339 timestamp"
+            ))
+        })?,
     };
     let resources = text("subject")?.into_iter().collect();
     CheckedEvent::check(&detail, limits).map_err(|e| bad(format!("{at}data: {e}")))?;
@@ -278,12 +286,20 @@ fn parse_json(body: &[u8], what: &str) -> Result<Value, Problem> {
     serde_json::from_slice(body).map_err(|e| bad(format!("{what} is not valid JSON: {e}")))
 }
 
-fn structured(body: &[u8], limits: &EventLimits, received: SystemTime) -> Result<Incoming, Problem> {
+fn structured(
+    body: &[u8],
+    limits: &EventLimits,
+    received: SystemTime,
+) -> Result<Incoming, Problem> {
     let value = parse_json(body, "the structured CloudEvent")?;
     structured_value(&value, limits, received, "")
 }
 
-fn batch(body: &[u8], limits: &EventLimits, received: SystemTime) -> Result<Vec<Incoming>, Problem> {
+fn batch(
+    body: &[u8],
+    limits: &EventLimits,
+    received: SystemTime,
+) -> Result<Vec<Incoming>, Problem> {
     let value = parse_json(body, "the CloudEvents batch")?;
     let Value::Array(items) = value else {
         return Err(bad(format!(

@@ -172,13 +172,11 @@ fn write_loop(mut sink: impl Sink, rx: mpsc::Receiver<Command>, sync: SyncPolicy
 /// only be whitespace between tokens, so JSON payloads keep their meaning.
 fn push_line(buf: &mut Vec<u8>, payload: &[u8]) {
     if memchr::memchr2(b'\n', b'\r', payload).is_some() {
-        buf.extend(payload.iter().map(|&b| {
-            if b == b'\n' || b == b'\r' {
-                b' '
-            } else {
-                b
-            }
-        }));
+        buf.extend(
+            payload
+                .iter()
+                .map(|&b| if b == b'\n' || b == b'\r' { b' ' } else { b }),
+        );
     } else {
         buf.extend_from_slice(payload);
     }
@@ -221,6 +219,6 @@ mod tests {
         let mut buf = Vec::new();
         push_line(&mut buf, b"{\n \"a\": 1\r\n}");
         push_line(&mut buf, b"{}");
-        assert_eq!(buf, b"{   \"a\": 1  }\n{}\n");
+        assert_eq!(buf, b"{  \"a\": 1  }\n{}\n");
     }
 }
