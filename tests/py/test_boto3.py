@@ -6,6 +6,7 @@ import datetime
 import json
 
 import boto3
+import botocore.config
 import botocore.exceptions
 import pytest
 import requests
