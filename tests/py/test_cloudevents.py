@@ -312,3 +312,35 @@ def test_unsupported_content_type_is_415(ce):
         "binary-mode data must be JSON or text"
     }
     assert_no_more_lines(outs["default"], 0)
+
+
+def test_binary_headers_are_percent_decoded(ce):
+    server, outs = ce
+    event = CoreCloudEvent(
+        {"type": "t.enc", "source": "/s", "subject": "café bar/%x", "myext": "x", "note": "ü"},
+        {"a": 1},
+    )
+    message = core_http.to_binary_event(event)
+    # The SDK percent-encodes what is not visible ASCII (and % itself).
+    assert message.headers["ce-subject"] == "caf%C3%A9%20bar/%25x"
+    response = post(server.endpoint + "/cloudevents", message.headers, message.body)
+    assert response.status_code == 202, response.text
+    [delivered] = wait_for_lines(outs["default"], 1)
+    assert delivered["resources"] == ["café bar/%x"]
+    assert delivered["cloudevents"]["note"] == "ü"
+    wait_for_lines(outs["ext"], 1)
+
+
+def test_structured_data_base64(ce):
+    server, outs = ce
+    body = {"specversion": "1.0", "id": "b-1", "source": "/s", "type": "t.b64", "data_base64": "aGk="}
+    response = post(
+        server.endpoint + "/cloudevents",
+        {"Content-Type": "application/cloudevents+json; charset=utf-8"},
+        json.dumps(body),
+    )
+    assert response.status_code == 202, response.text
+    [delivered] = wait_for_lines(outs["default"], 1)
+    assert delivered["id"] == "b-1"
+    assert delivered["detail"] == {"data_base64": "aGk="}
+    assert delivered["cloudevents"] == {"specversion": "1.0"}
