@@ -139,6 +139,10 @@ pub async fn serve(options: ServeOptions) -> Result<(), String> {
         draining: AtomicBool::new(false),
     });
 
+    // Before the listening line: a supervisor may send SIGTERM as soon as it sees
+    // it, and a signal that comes before its handler would kill the process
+    // without draining (exit by signal, not 0).
+    let signals = ShutdownSignals::install()?;
     let listener = tokio::net::TcpListener::bind(&config.server.listen)
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", config.server.listen))?;
@@ -165,7 +169,7 @@ pub async fn serve(options: ServeOptions) -> Result<(), String> {
             .await
     });
 
-    wait_for_signal().await;
+    signals.wait().await;
     tracing::info!("shutting down: no new events accepted; draining");
     state.draining.store(true, Ordering::Release);
     router.stop_accepting();
@@ -195,12 +199,27 @@ pub async fn serve(options: ServeOptions) -> Result<(), String> {
     Ok(())
 }
 
-async fn wait_for_signal() {
-    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        .expect("installing the SIGTERM handler");
-    tokio::select! {
-        _ = term.recv() => {}
-        _ = tokio::signal::ctrl_c() => {}
+/// SIGTERM and SIGINT, handled from the moment they are installed.
+struct ShutdownSignals {
+    term: tokio::signal::unix::Signal,
+    int: tokio::signal::unix::Signal,
+}
+
+impl ShutdownSignals {
+    fn install() -> Result<ShutdownSignals, String> {
+        use tokio::signal::unix::{SignalKind, signal};
+        let term =
+            signal(SignalKind::terminate()).map_err(|e| format!("cannot handle SIGTERM: {e}"))?;
+        let int =
+            signal(SignalKind::interrupt()).map_err(|e| format!("cannot handle SIGINT: {e}"))?;
+        Ok(ShutdownSignals { term, int })
+    }
+
+    async fn wait(mut self) {
+        tokio::select! {
+            _ = self.term.recv() => {}
+            _ = self.int.recv() => {}
+        }
     }
 }
 

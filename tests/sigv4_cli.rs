@@ -1,8 +1,8 @@
 //! SigV4 end to end: the real binary with `[auth]` configured, driven by real
 //! signing clients. Requests are signed with `aws-sigv4` (as the Rust SDK signs)
-//! and sent with reqwest; when botocore is at `target/py-venv/bin/python`
-//! (`python3 -m venv target/py-venv && target/py-venv/bin/pip install boto3`),
-//! boto3 calls the server too. The server is stopped with SIGTERM and must exit 0.
+//! and sent with reqwest, and boto3 from the test virtualenv (`target/py-venv`,
+//! installed by scripts/python-deps.sh) calls the server too. The server is
+//! stopped with SIGTERM and must exit 0.
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -164,14 +164,21 @@ async fn call(
     (status, error_type, json)
 }
 
-fn botocore_python() -> Option<PathBuf> {
+/// boto3 in the test virtualenv; the test command installs it
+/// (scripts/python-deps.sh). Missing, the test fails: it never skips.
+fn botocore_python() -> PathBuf {
     let python = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/py-venv/bin/python");
     let ok = python.exists()
         && Command::new(&python)
             .args(["-c", "import boto3"])
             .status()
             .is_ok_and(|s| s.success());
-    ok.then_some(python)
+    assert!(
+        ok,
+        "boto3 is not installed at {}: run scripts/python-deps.sh (scripts/test.sh does)",
+        python.display()
+    );
+    python
 }
 
 const BOTO3_SCRIPT: &str = r#"
@@ -239,8 +246,8 @@ async fn signed_clients_get_in_and_others_get_eventbridge_errors() {
     assert_eq!(body["__type"], "MissingAuthenticationTokenException");
     assert_eq!(body["message"], "Missing Authentication Token");
 
-    let mut boto3_ran = false;
-    if let Some(python) = botocore_python() {
+    {
+        let python = botocore_python();
         let output = tokio::task::spawn_blocking(move || {
             Command::new(python)
                 .args(["-c", BOTO3_SCRIPT, &format!("http://{addr}"), AKID, SECRET])
@@ -275,9 +282,6 @@ async fn signed_clients_get_in_and_others_get_eventbridge_errors() {
             "MissingAuthenticationTokenException"
         );
         assert_eq!(out["unsigned"]["status"], 400);
-        boto3_ran = true;
-    } else {
-        eprintln!("boto3 not found at target/py-venv/bin/python: signed with aws-sigv4 only");
     }
 
     let delivered = tokio::task::spawn_blocking(move || server.stop())
@@ -286,13 +290,11 @@ async fn signed_clients_get_in_and_others_get_eventbridge_errors() {
     let lines: Vec<&str> = delivered.lines().collect();
     assert_eq!(
         lines.len(),
-        if boto3_ran { 2 } else { 1 },
+        2,
         "only the signed PutEvents are delivered: {delivered}"
     );
     assert!(lines[0].contains("aws-sigv4"), "{delivered}");
-    if boto3_ran {
-        assert!(lines[1].contains("boto3"), "{delivered}");
-    }
+    assert!(lines[1].contains("boto3"), "{delivered}");
 }
 
 #[test]

@@ -86,8 +86,5 @@ async fn handle(State(writer): State<Arc<LineWriter>>, body: Bytes) -> String {
         tokio::spawn(async move { writer.write(line.into()).await });
         ids.push(format!("{{\"EventId\":\"{id}\"}}"));
     }
-    format!(
-        "{{\"FailedEntryCount\":0,\"Entries\":[{}]}}",
-        ids.join(",")
-    )
+    format!("{{\"FailedEntryCount\":0,\"Entries\":[{}]}}", ids.join(","))
 }

@@ -350,6 +350,12 @@ fn binary(
     };
     if !media.is_empty() {
         attrs.insert("datacontenttype".into(), Value::from(media));
+    } else if !body.is_empty() {
+        // Data without a Content-Type was read as JSON: record it so, as structured
+        // mode does for data without `datacontenttype`, so that one event routes
+        // the same in both modes (the Python SDK's binary mode sends no
+        // Content-Type for JSON data).
+        attrs.insert("datacontenttype".into(), Value::from("application/json"));
     }
     map_event(&attrs, detail, limits, received, "")
 }
