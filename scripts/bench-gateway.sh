@@ -28,7 +28,7 @@ for i in range(999):
     rules.append({
         "Name": f"svc-{i}",
         "EventPattern": {"source": [f"com.example.svc{i}"], "detail-type": ["OrderPlaced"],
-                         "detail": {"total": [{"numeric": [">", i]}]}},
+                         "detail": {"total": [{"numeric": [">", 10 * (i % 10)]}]}},
         "Targets": [{"Id": "f", "File": {"Path": f"{work}/other.jsonl"}}],
     })
 rules.append({

@@ -5,7 +5,6 @@
 //! It owns the envelope's shape (EventBridge's keys, in EventBridge's order) and
 //! its time format. It does not read requests (`sources`) or match (`router`).
 
-use std::fmt::Write as _;
 use std::time::{Instant, SystemTime};
 
 use bytes::Bytes;
@@ -65,28 +64,27 @@ pub struct EnvelopeFields<'a> {
 /// The envelope EventBridge delivers, keys in its order: `version`, `id`,
 /// `detail-type`, `source`, `account`, `time`, `region`, `resources`, `detail`.
 pub fn build_envelope(f: &EnvelopeFields<'_>) -> Vec<u8> {
-    let mut out = String::with_capacity(f.detail.len() + 256);
-    out.push_str("{\"version\":\"0\",\"id\":");
-    push_json_string(&mut out, f.id);
-    out.push_str(",\"detail-type\":");
-    push_json_string(&mut out, f.detail_type);
-    out.push_str(",\"source\":");
-    push_json_string(&mut out, f.source);
-    out.push_str(",\"account\":");
-    push_json_string(&mut out, f.account);
-    out.push_str(",\"time\":");
-    push_json_string(&mut out, f.time);
-    out.push_str(",\"region\":");
-    push_json_string(&mut out, f.region);
-    out.push_str(",\"resources\":[");
+    let mut bytes = Vec::with_capacity(f.detail.len() + 256);
+    bytes.extend_from_slice(b"{\"version\":\"0\",\"id\":");
+    push_json_string(&mut bytes, f.id);
+    bytes.extend_from_slice(b",\"detail-type\":");
+    push_json_string(&mut bytes, f.detail_type);
+    bytes.extend_from_slice(b",\"source\":");
+    push_json_string(&mut bytes, f.source);
+    bytes.extend_from_slice(b",\"account\":");
+    push_json_string(&mut bytes, f.account);
+    bytes.extend_from_slice(b",\"time\":");
+    push_json_string(&mut bytes, f.time);
+    bytes.extend_from_slice(b",\"region\":");
+    push_json_string(&mut bytes, f.region);
+    bytes.extend_from_slice(b",\"resources\":[");
     for (i, r) in f.resources.iter().enumerate() {
         if i > 0 {
-            out.push(',');
+            bytes.push(b',');
         }
-        push_json_string(&mut out, r);
+        push_json_string(&mut bytes, r);
     }
-    out.push_str("],\"detail\":");
-    let mut bytes = out.into_bytes();
+    bytes.extend_from_slice(b"],\"detail\":");
     bytes.extend_from_slice(f.detail);
     if let Some(extra) = f.cloudevents {
         bytes.extend_from_slice(b",\"cloudevents\":");
@@ -96,9 +94,9 @@ pub fn build_envelope(f: &EnvelopeFields<'_>) -> Vec<u8> {
     bytes
 }
 
-fn push_json_string(out: &mut String, s: &str) {
-    // serde_json's escaping, without an intermediate allocation per field.
-    let _ = write!(out, "{}", serde_json::Value::from(s));
+fn push_json_string(out: &mut Vec<u8>, s: &str) {
+    // serde_json's escaping, written in place.
+    serde_json::to_writer(out, s).expect("writing to a Vec cannot fail");
 }
 
 /// `YYYY-MM-DDTHH:MM:SSZ`, EventBridge's `time` format (seconds, UTC).

@@ -127,14 +127,14 @@ pub async fn serve(options: ServeOptions) -> Result<(), String> {
     let worker_tasks = router.start(shutdown.clone());
     let ingest = router.ingest();
     let state = Arc::new(AppState {
-        sources: SourceContext {
-            ingest: ingest.clone(),
-            routes: routes.clone(),
-            config: Arc::new(config.clone()),
-            metrics: metrics.clone(),
-            rules_dir: options.rules_dir.clone(),
+        sources: SourceContext::new(
+            ingest.clone(),
+            routes.clone(),
+            Arc::new(config.clone()),
+            metrics.clone(),
+            options.rules_dir.clone(),
             sigv4,
-        },
+        ),
         watcher: Mutex::new(watcher),
         draining: AtomicBool::new(false),
     });

@@ -7,8 +7,9 @@
 //! retryable error wait (a timer, not a worker) for exponential backoff with full
 //! jitter (at least the receiver's `Retry-After`) within the target's
 //! `RetryPolicy`; errors retrying cannot fix, and retries that run out, go to the
-//! dead-letter path. At the shutdown deadline everything still queued, waiting or
-//! in flight is settled as `ShutdownBeforeDelivery`.
+//! dead-letter path. At the shutdown deadline everything still queued or waiting
+//! to retry is settled as `ShutdownBeforeDelivery`; an attempt in progress ends
+//! first (within its target's own timeout).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -171,10 +172,13 @@ impl TargetHandle {
 
 async fn drain_queue(mut rx: mpsc::Receiver<Delivery>, shared: Arc<Shared>, concurrency: usize) {
     let slots = Arc::new(Semaphore::new(concurrency));
+    // One registration with the token for the whole loop, not one per delivery.
+    let cancelled = shared.shutdown.clone().cancelled_owned();
+    tokio::pin!(cancelled);
     loop {
         let delivery = tokio::select! {
             biased;
-            _ = shared.shutdown.cancelled() => break,
+            _ = &mut cancelled => break,
             next = rx.recv() => match next {
                 Some(d) => d,
                 None => return,
@@ -182,7 +186,7 @@ async fn drain_queue(mut rx: mpsc::Receiver<Delivery>, shared: Arc<Shared>, conc
         };
         let slot = tokio::select! {
             biased;
-            _ = shared.shutdown.cancelled() => {
+            _ = &mut cancelled => {
                 shared.settle_at_shutdown(delivery, None).await;
                 break;
             }
@@ -194,7 +198,12 @@ async fn drain_queue(mut rx: mpsc::Receiver<Delivery>, shared: Arc<Shared>, conc
             rule_arn = %shared.rule_arn,
             target = %shared.target_id
         );
-        tokio::spawn(run(shared.clone(), delivery, slot, slots.clone()).instrument(span));
+        let attempts = run(shared.clone(), delivery, slot, slots.clone());
+        if span.is_disabled() {
+            tokio::spawn(attempts);
+        } else {
+            tokio::spawn(attempts.instrument(span));
+        }
     }
     rx.close();
     while let Ok(delivery) = rx.try_recv() {
@@ -211,12 +220,14 @@ async fn run(
 ) {
     let mut slot = Some(first_slot);
     let mut number: u32 = 0;
+    let cancelled = shared.shutdown.clone().cancelled_owned();
+    tokio::pin!(cancelled);
     loop {
         let held = match slot.take() {
             Some(s) => s,
             None => tokio::select! {
                 biased;
-                _ = shared.shutdown.cancelled() => {
+                _ = &mut cancelled => {
                     return shared.settle_at_shutdown(delivery, None).await;
                 }
                 s = slots.clone().acquire_owned() => s.expect("the semaphore is never closed"),
@@ -233,13 +244,10 @@ async fn run(
             completion: &delivery.completion,
             number,
         };
-        let result = tokio::select! {
-            biased;
-            _ = shared.shutdown.cancelled() => {
-                return shared.settle_at_shutdown(delivery, None).await;
-            }
-            r = shared.target.deliver(attempt) => r,
-        };
+        // An attempt in progress at the shutdown deadline is let finish (each
+        // target bounds its own attempts, HTTP by its timeout): racing every
+        // attempt against the token would cost a registration per delivery.
+        let result = shared.target.deliver(attempt).await;
         drop(held);
         let error = match result {
             Ok(()) => {
@@ -274,7 +282,7 @@ async fn run(
                 );
                 tokio::select! {
                     biased;
-                    _ = shared.shutdown.cancelled() => {
+                    _ = &mut cancelled => {
                         return shared.settle_at_shutdown(delivery, Some(&error)).await;
                     }
                     _ = tokio::time::sleep(wait) => continue,

@@ -200,10 +200,12 @@ impl Router {
                 let dead_letter = self.dead_letter.clone();
                 let shutdown = shutdown.clone();
                 tokio::spawn(async move {
+                    let cancelled = shutdown.cancelled_owned();
+                    tokio::pin!(cancelled);
                     loop {
                         let routed = tokio::select! {
                             biased;
-                            _ = shutdown.cancelled() => break,
+                            _ = &mut cancelled => break,
                             next = rx.recv() => match next {
                                 Ok(r) => r,
                                 Err(_) => return,

@@ -91,11 +91,12 @@ pub fn put_events(ctx: &SourceContext, body: &[u8]) -> Result<Vec<u8>, AwsError>
     }
     let limits = ctx.config.limits.detail_limits();
     let received = SystemTime::now();
+    let received_text = event::format_time(received);
     let mut failed = 0;
     let results: Vec<ResultEntry> = entries
-        .iter()
+        .into_iter()
         .map(|entry| {
-            let r = accept(ctx, entry, &limits, received);
+            let r = accept(ctx, entry, &limits, received, &received_text);
             let outcome = match &r {
                 Ok(_) => "accepted",
                 Err(("ThrottlingException", _)) => "throttled",
@@ -152,9 +153,10 @@ fn required(value: &Option<String>, name: &str) -> Result<(), (&'static str, Str
 /// the entry's error code and message.
 fn accept(
     ctx: &SourceContext,
-    entry: &Entry,
+    entry: Entry,
     limits: &EventLimits,
     received: SystemTime,
+    received_text: &str,
 ) -> Result<String, (&'static str, String)> {
     required(&entry.source, "Source")?;
     required(&entry.detail_type, "DetailType")?;
@@ -163,21 +165,22 @@ fn accept(
     CheckedEvent::check(detail.as_bytes(), limits)
         .map_err(|_| ("MalformedDetail", "Detail is malformed.".to_string()))?;
     let time = match &entry.time {
-        None => received,
-        Some(Time::Seconds(s)) => event::from_epoch_seconds(*s).ok_or_else(invalid_time)?,
-        Some(Time::Text(t)) => event::parse_rfc3339(t).ok_or_else(invalid_time)?,
+        None => None,
+        Some(Time::Seconds(s)) => Some(event::from_epoch_seconds(*s).ok_or_else(invalid_time)?),
+        Some(Time::Text(t)) => Some(event::parse_rfc3339(t).ok_or_else(invalid_time)?),
     };
+    let time_text = time.map(event::format_time);
     let bus = bus_name(entry.event_bus_name.as_deref())?;
     let permit = ctx.ingest.admit().map_err(refused)?;
     let id = event::new_event_id();
-    let source = entry.source.clone().unwrap_or_default();
-    let detail_type = entry.detail_type.clone().unwrap_or_default();
+    let source = entry.source.unwrap_or_default();
+    let detail_type = entry.detail_type.unwrap_or_default();
     let json = build_envelope(&EnvelopeFields {
         id: &id,
         detail_type: &detail_type,
         source: &source,
         account: &ctx.config.server.account,
-        time: &event::format_time(time),
+        time: time_text.as_deref().unwrap_or(received_text),
         region: &ctx.config.server.region,
         resources: entry.resources.as_deref().unwrap_or_default(),
         detail: detail.as_bytes(),
