@@ -51,7 +51,7 @@ with open(f"{work}/put.lua", "w") as f:
     f.write('wrk.headers["Content-Type"] = "application/x-amz-json-1.1"\n')
     f.write("wrk.body = " + json.dumps(body) + "\n")
 with open(f"{work}/config.toml", "w") as f:
-    f.write('[file]\nfsync = "os"\n[router]\nmax_in_flight_events = 200000\nqueue_size = 65536\n'
+    f.write('[file]\nfsync = "os"\n[router]\nmax_in_flight_events = 200000\n'
             '[targets]\nqueue_size = 65536\nmax_concurrency = 4096\n')
 PY
 

@@ -103,26 +103,20 @@ impl Default for LimitsConfig {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct RouterConfig {
-    /// Accepted events waiting to be matched.
-    pub queue_size: usize,
     /// Events accepted and not yet finished (delivered or dead-lettered) at once;
     /// past it, ingest answers throttling errors. This bounds memory.
     pub max_in_flight_events: usize,
-    /// Matching workers (0: one per core).
-    pub workers: usize,
     /// How many times an event may be put on another bus by `EventBus` targets.
     pub max_hops: u32,
-    /// Where events the router cannot route (the matcher refused them, or they
-    /// were still queued at shutdown) are written.
+    /// Where events the router cannot route (the matcher refused them) are
+    /// written.
     pub dead_letter: Option<DestinationConfig>,
 }
 
 impl Default for RouterConfig {
     fn default() -> Self {
         RouterConfig {
-            queue_size: 4096,
             max_in_flight_events: 50_000,
-            workers: 0,
             max_hops: 8,
             dead_letter: None,
         }
@@ -232,7 +226,6 @@ impl Config {
 
     fn validate(&self) -> Result<(), String> {
         let positive = [
-            ("router.queue_size", self.router.queue_size),
             (
                 "router.max_in_flight_events",
                 self.router.max_in_flight_events,
@@ -298,8 +291,8 @@ mod tests {
         let e = Config::parse("[server]\nlisten = \"x\"\nport = 1\n").unwrap_err();
         assert!(e.contains("unknown field `port`"), "{e}");
         assert!(e.contains("line 3"), "{e}");
-        let e = Config::parse("[router]\nqueue_size = 0\n").unwrap_err();
-        assert_eq!(e, "router.queue_size must be at least 1");
+        let e = Config::parse("[router]\nmax_in_flight_events = 0\n").unwrap_err();
+        assert_eq!(e, "router.max_in_flight_events must be at least 1");
         let e = Config::parse("[auth]\naccess_key_id = \"AK\"\n").unwrap_err();
         assert!(e.contains("secret_access_key_env"), "{e}");
     }

@@ -40,7 +40,6 @@ pub struct Metrics {
     pub events_without_rules: Family<Labels, Counter>,
     pub router_errors: Family<Labels, Counter>,
     pub target_queue_depth: Family<Labels, Gauge>,
-    pub router_queue_depth: Gauge,
     pub in_flight_events: Gauge,
     pub rules_generation: Gauge,
 }
@@ -67,7 +66,6 @@ impl Metrics {
             events_without_rules: Family::default(),
             router_errors: Family::default(),
             target_queue_depth: Family::default(),
-            router_queue_depth: Gauge::default(),
             in_flight_events: Gauge::default(),
             rules_generation: Gauge::default(),
         };
@@ -132,11 +130,6 @@ impl Metrics {
                 "target_queue_depth",
                 "Deliveries waiting in a target's queue",
                 m.target_queue_depth.clone(),
-            );
-            r.register(
-                "router_queue_depth",
-                "Accepted events waiting to be matched",
-                m.router_queue_depth.clone(),
             );
             r.register(
                 "in_flight_events",

@@ -26,7 +26,7 @@ use tokio_util::sync::CancellationToken;
 use crate::config::Config;
 use crate::metrics::Metrics;
 use crate::router::routes::{Routes, RoutesBuilder};
-use crate::router::{Router, RouterSettings};
+use crate::router::{Ingest, RouterSettings};
 use crate::rules::{LoadOptions, PublishHook, RulesWatcher, WatchOptions};
 use crate::sources::aws_json::{self, AwsError};
 use crate::sources::{SourceContext, cloudevents, sigv4};
@@ -61,15 +61,9 @@ pub async fn serve(options: ServeOptions) -> Result<(), String> {
     let metrics = Arc::new(Metrics::new());
     let routes = Arc::new(ArcSwap::from_pointee(Routes::empty()));
     let limits = config.limits.envelope_limits();
-    let workers = match config.router.workers {
-        0 => std::thread::available_parallelism().map_or(2, |n| n.get()),
-        n => n,
-    };
-    let mut router = Router::new(
+    let ingest = Ingest::new(
         RouterSettings {
-            queue_size: config.router.queue_size,
             max_in_flight: config.router.max_in_flight_events,
-            workers,
             max_hops: config.router.max_hops,
             limits,
         },
@@ -77,16 +71,15 @@ pub async fn serve(options: ServeOptions) -> Result<(), String> {
         routes.clone(),
     );
     let shutdown = CancellationToken::new();
-    let factory = TargetFactory::new(&config, router.ingest());
+    let factory = TargetFactory::new(&config, ingest.clone());
     if let Some(d) = &config.router.dead_letter {
-        router.set_dead_letter(Some(factory.build_configured(d)?));
+        ingest.set_dead_letter(factory.build_configured(d)?);
     }
     let builder = Arc::new(RoutesBuilder::new(
         factory,
         config.clone(),
         metrics.clone(),
         shutdown.clone(),
-        tokio::runtime::Handle::current(),
     ));
 
     let hook_routes = routes.clone();
@@ -124,8 +117,6 @@ pub async fn serve(options: ServeOptions) -> Result<(), String> {
         options.rules_dir.display()
     );
 
-    let worker_tasks = router.start(shutdown.clone());
-    let ingest = router.ingest();
     let state = Arc::new(AppState {
         sources: SourceContext::new(
             ingest.clone(),
@@ -172,7 +163,7 @@ pub async fn serve(options: ServeOptions) -> Result<(), String> {
     signals.wait().await;
     tracing::info!("shutting down: no new events accepted; draining");
     state.draining.store(true, Ordering::Release);
-    router.stop_accepting();
+    ingest.stop_accepting();
     let drained = wait_until_idle(&ingest, config.drain_timeout()).await;
     if !drained {
         tracing::warn!(
@@ -189,9 +180,6 @@ pub async fn serve(options: ServeOptions) -> Result<(), String> {
         }
     }
     shutdown.cancel();
-    for task in worker_tasks {
-        let _ = task.await;
-    }
     builder.factory().flush_all();
     stop_server.cancel();
     let _ = tokio::time::timeout(Duration::from_secs(2), server).await;
@@ -314,7 +302,6 @@ async fn metrics_text(State(state): State<Arc<AppState>>) -> Response {
     for handle in s.routes.load().handles() {
         handle.update_queue_depth();
     }
-    s.metrics.router_queue_depth.set(s.ingest.queued() as i64);
     s.metrics.in_flight_events.set(s.ingest.in_flight() as i64);
     Response::builder()
         .header(

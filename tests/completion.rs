@@ -14,7 +14,7 @@ use switchyard::metrics::Metrics;
 use switchyard::pattern::EventLimits;
 use switchyard::router::completion::{Completion, CompletionReceiver, Outcome};
 use switchyard::router::routes::{Routes, RoutesBuilder};
-use switchyard::router::{Ingest, Router, RouterSettings};
+use switchyard::router::{Ingest, RouterSettings};
 use switchyard::rules::{DirectoryState, LoadOptions, RuleSet};
 use switchyard::targets::TargetFactory;
 use tokio_util::sync::CancellationToken;
@@ -44,11 +44,9 @@ async fn rig(rules: serde_json::Value) -> Rig {
     config.retry.max_delay_ms = 10;
     let metrics = Arc::new(Metrics::new());
     let routes = Arc::new(ArcSwap::from_pointee(Routes::empty()));
-    let router = Router::new(
+    let ingest = Ingest::new(
         RouterSettings {
-            queue_size: 16,
             max_in_flight: 16,
-            workers: 1,
             max_hops: 4,
             limits,
         },
@@ -57,17 +55,15 @@ async fn rig(rules: serde_json::Value) -> Rig {
     );
     let shutdown = CancellationToken::new();
     let builder = RoutesBuilder::new(
-        TargetFactory::new(&config, router.ingest()),
+        TargetFactory::new(&config, ingest.clone()),
         config,
         metrics,
         shutdown.clone(),
-        tokio::runtime::Handle::current(),
     );
     routes.store(Arc::new(builder.build(set)));
-    router.start(shutdown.clone());
     Rig {
         dir,
-        ingest: router.ingest(),
+        ingest,
         _shutdown: shutdown,
     }
 }
@@ -98,7 +94,7 @@ impl Rig {
             hops: 0,
         };
         let (completion, rx) = Completion::new(Some(permit));
-        self.ingest.try_submit(Arc::new(event), completion).unwrap();
+        self.ingest.submit(Arc::new(event), completion).unwrap();
         rx
     }
 

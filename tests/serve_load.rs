@@ -28,7 +28,7 @@ fn rules(peer: &Peer) -> String {
 }
 
 /// Small bounds so that the load overflows them.
-const CONFIG: &str = "[router]\nqueue_size = 64\nmax_in_flight_events = 300\n[targets]\nqueue_size = 64\nmax_concurrency = 8\n[retry]\nbase_delay_ms = 10\nmax_delay_ms = 50\n[file]\nfsync = \"os\"\n";
+const CONFIG: &str = "[router]\nmax_in_flight_events = 300\n[targets]\nqueue_size = 64\nmax_concurrency = 8\n[retry]\nbase_delay_ms = 10\nmax_delay_ms = 50\n[file]\nfsync = \"os\"\n";
 
 #[derive(Default)]
 struct Tally {

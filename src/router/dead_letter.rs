@@ -81,6 +81,7 @@ impl DeadLetterRecord<'_> {
 }
 
 /// A dead-letter destination (or none), with its counters.
+#[derive(Clone)]
 pub struct DeadLetter {
     pub target: Option<Arc<dyn Target>>,
     pub sent: Counter,

@@ -1,9 +1,10 @@
 //! Delivery to one target of one rule: its bounded queue, its concurrency, its
 //! retries and its dead letters.
 //!
-//! Each (rule, target) pair has a [`TargetHandle`]: a bounded queue drained by
-//! its own task, so a slow target drains at its own pace and never stalls the
-//! router or other targets. Each delivery runs as its own task: attempt, and on a
+//! Each (rule, target) pair has a [`TargetHandle`]: its queue is the deliveries
+//! waiting for one of its `targets.max_concurrency` slots (first come first
+//! served), so a slow target drains at its own pace and never stalls the router
+//! or other targets. Each delivery runs as its own task: attempt, and on a
 //! retryable error wait (a timer, not a worker) for exponential backoff with full
 //! jitter (at least the receiver's `Retry-After`) within the target's
 //! `RetryPolicy`; errors retrying cannot fix, and retries that run out, go to the
@@ -12,13 +13,14 @@
 //! first (within its target's own timeout).
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use bytes::Bytes;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::Histogram;
-use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
+use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
@@ -65,12 +67,17 @@ struct Shared {
     backoff: RetryConfig,
     metrics: TargetMetrics,
     shutdown: CancellationToken,
+    /// Attempts in progress at once (`targets.max_concurrency`); deliveries
+    /// wait their turn here, first come first served.
+    slots: Arc<Semaphore>,
+    /// Deliveries waiting for a slot: the target's queue.
+    waiting: AtomicUsize,
+    queue_size: usize,
 }
 
 /// The entrance to one (rule, target) pair's delivery.
 pub struct TargetHandle {
     pub spec: TargetSpec,
-    tx: mpsc::Sender<Delivery>,
     shared: Arc<Shared>,
 }
 
@@ -84,11 +91,9 @@ pub struct HandleSettings<'a> {
     pub backoff: RetryConfig,
     pub metrics: &'a Metrics,
     pub shutdown: CancellationToken,
-    pub runtime: &'a tokio::runtime::Handle,
 }
 
 impl TargetHandle {
-    /// Starts the handle's queue task on `runtime`.
     pub fn spawn(
         spec: TargetSpec,
         target: Arc<dyn Target>,
@@ -123,33 +128,33 @@ impl TargetHandle {
                 queue_depth: m.target_queue_depth.get_or_create(&labels).clone(),
             },
             shutdown: s.shutdown,
+            slots: Arc::new(Semaphore::new(s.max_concurrency)),
+            waiting: AtomicUsize::new(0),
+            queue_size: s.queue_size,
         });
-        let (tx, rx) = mpsc::channel(s.queue_size);
-        s.runtime
-            .spawn(drain_queue(rx, shared.clone(), s.max_concurrency));
-        Arc::new(TargetHandle { spec, tx, shared })
+        Arc::new(TargetHandle { spec, shared })
     }
 
-    /// Queues a delivery. When the queue is full the delivery waits for room in
-    /// its own task (counted in `ThrottledRules`), so the router never blocks on
-    /// one slow target; the router's in-flight bound keeps those waits bounded.
+    /// Queues a delivery: its own task waits for one of the target's slots, so
+    /// the router never blocks on one slow target. Past `targets.queue_size`
+    /// waiting deliveries it is counted in `ThrottledRules` (it still waits:
+    /// nothing is dropped; the router's in-flight bound keeps the waits bounded).
     pub fn enqueue(&self, delivery: Delivery) {
-        match self.tx.try_send(delivery) {
-            Ok(()) => {}
-            Err(mpsc::error::TrySendError::Full(delivery)) => {
-                self.shared.metrics.throttled.inc();
-                let tx = self.tx.clone();
-                let shared = self.shared.clone();
-                tokio::spawn(async move {
-                    if let Err(mpsc::error::SendError(delivery)) = tx.send(delivery).await {
-                        shared.settle_at_shutdown(delivery, None).await;
-                    }
-                });
-            }
-            Err(mpsc::error::TrySendError::Closed(delivery)) => {
-                let shared = self.shared.clone();
-                tokio::spawn(async move { shared.settle_at_shutdown(delivery, None).await });
-            }
+        let shared = &self.shared;
+        if shared.waiting.fetch_add(1, Ordering::Relaxed) >= shared.queue_size {
+            shared.metrics.throttled.inc();
+        }
+        let span = tracing::debug_span!(
+            "deliver",
+            event_id = %delivery.event.id,
+            rule_arn = %shared.rule_arn,
+            target = %shared.target_id
+        );
+        let attempts = run(shared.clone(), delivery);
+        if span.is_disabled() {
+            tokio::spawn(attempts);
+        } else {
+            tokio::spawn(attempts.instrument(span));
         }
     }
 
@@ -165,74 +170,35 @@ impl TargetHandle {
 
     /// Deliveries waiting in the queue (for `/metrics`).
     pub fn update_queue_depth(&self) {
-        let depth = self.tx.max_capacity() - self.tx.capacity();
+        let depth = self.shared.waiting.load(Ordering::Relaxed);
         self.shared.metrics.queue_depth.set(depth as i64);
     }
 }
 
-async fn drain_queue(mut rx: mpsc::Receiver<Delivery>, shared: Arc<Shared>, concurrency: usize) {
-    let slots = Arc::new(Semaphore::new(concurrency));
-    // One registration with the token for the whole loop, not one per delivery.
-    let cancelled = shared.shutdown.clone().cancelled_owned();
-    tokio::pin!(cancelled);
-    loop {
-        let delivery = tokio::select! {
-            biased;
-            _ = &mut cancelled => break,
-            next = rx.recv() => match next {
-                Some(d) => d,
-                None => return,
-            },
-        };
-        let slot = tokio::select! {
-            biased;
-            _ = &mut cancelled => {
-                shared.settle_at_shutdown(delivery, None).await;
-                break;
-            }
-            slot = slots.clone().acquire_owned() => slot.expect("the semaphore is never closed"),
-        };
-        let span = tracing::debug_span!(
-            "deliver",
-            event_id = %delivery.event.id,
-            rule_arn = %shared.rule_arn,
-            target = %shared.target_id
-        );
-        let attempts = run(shared.clone(), delivery, slot, slots.clone());
-        if span.is_disabled() {
-            tokio::spawn(attempts);
-        } else {
-            tokio::spawn(attempts.instrument(span));
-        }
-    }
-    rx.close();
-    while let Ok(delivery) = rx.try_recv() {
-        shared.settle_at_shutdown(delivery, None).await;
-    }
-}
-
 /// Attempts until delivered, dead-lettered, or cut off by shutdown.
-async fn run(
-    shared: Arc<Shared>,
-    delivery: Delivery,
-    first_slot: OwnedSemaphorePermit,
-    slots: Arc<Semaphore>,
-) {
-    let mut slot = Some(first_slot);
+async fn run(shared: Arc<Shared>, delivery: Delivery) {
     let mut number: u32 = 0;
     let cancelled = shared.shutdown.clone().cancelled_owned();
     tokio::pin!(cancelled);
     loop {
-        let held = match slot.take() {
-            Some(s) => s,
-            None => tokio::select! {
+        // A free slot is taken at once; waiting for one also watches the
+        // shutdown deadline (registering with the token only then).
+        let held = match shared.slots.clone().try_acquire_owned() {
+            Ok(s) => s,
+            Err(_) => tokio::select! {
                 biased;
                 _ = &mut cancelled => {
+                    if number == 0 {
+                        shared.waiting.fetch_sub(1, Ordering::Relaxed);
+                    }
                     return shared.settle_at_shutdown(delivery, None).await;
                 }
-                s = slots.clone().acquire_owned() => s.expect("the semaphore is never closed"),
+                s = shared.slots.clone().acquire_owned() => s.expect("the semaphore is never closed"),
             },
         };
+        if number == 0 {
+            shared.waiting.fetch_sub(1, Ordering::Relaxed);
+        }
         number += 1;
         shared.metrics.invocations.inc();
         if number > 1 {

@@ -71,7 +71,6 @@ pub struct RoutesBuilder {
     config: Config,
     metrics: Arc<Metrics>,
     shutdown: CancellationToken,
-    runtime: tokio::runtime::Handle,
     handles: Mutex<HashMap<(String, String), Arc<TargetHandle>>>,
 }
 
@@ -81,14 +80,12 @@ impl RoutesBuilder {
         config: Config,
         metrics: Arc<Metrics>,
         shutdown: CancellationToken,
-        runtime: tokio::runtime::Handle,
     ) -> RoutesBuilder {
         RoutesBuilder {
             factory,
             config,
             metrics,
             shutdown,
-            runtime,
             handles: Mutex::new(HashMap::new()),
         }
     }
@@ -174,7 +171,6 @@ impl RoutesBuilder {
                 backoff: self.config.retry.clone(),
                 metrics: &self.metrics,
                 shutdown: self.shutdown.clone(),
-                runtime: &self.runtime,
             },
         )
     }

@@ -121,7 +121,7 @@ pub fn handle(ctx: &SourceContext, bus: &str, headers: &HeaderMap, body: &[u8]) 
         };
         if let Err(r) = ctx
             .ingest
-            .try_submit(Arc::new(event), Completion::detached(Some(permit)))
+            .submit(Arc::new(event), Completion::detached(Some(permit)))
         {
             ctx.count("cloudevents", refused_outcome(r));
             return refused(r);

@@ -197,7 +197,7 @@ fn accept(
         hops: 0,
     };
     ctx.ingest
-        .try_submit(Arc::new(event), Completion::detached(Some(permit)))
+        .submit(Arc::new(event), Completion::detached(Some(permit)))
         .map_err(refused)?;
     Ok(id)
 }

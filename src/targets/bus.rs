@@ -88,7 +88,6 @@ impl Target for BusTarget {
             };
             self.ingest
                 .submit(Arc::new(event), attempt.completion.split())
-                .await
                 .map_err(|_| {
                     DeliveryError::retryable(
                         "BusUnavailable",
