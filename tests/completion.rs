@@ -94,7 +94,7 @@ impl Rig {
             hops: 0,
         };
         let (completion, rx) = Completion::new(Some(permit));
-        self.ingest.submit(Arc::new(event), completion).unwrap();
+        self.ingest.submit(Arc::new(event), completion);
         rx
     }
 

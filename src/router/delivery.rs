@@ -135,26 +135,35 @@ impl TargetHandle {
         Arc::new(TargetHandle { spec, shared })
     }
 
-    /// Queues a delivery: its own task waits for one of the target's slots, so
-    /// the router never blocks on one slow target. Past `targets.queue_size`
-    /// waiting deliveries it is counted in `ThrottledRules` (it still waits:
-    /// nothing is dropped; the router's in-flight bound keeps the waits bounded).
-    pub fn enqueue(&self, delivery: Delivery) {
+    /// Queues deliveries: a task waits for the target's slots (one task for all
+    /// of them; each delivery still takes its own slot, retries and settles on
+    /// its own), so the router never blocks on one slow target. Past
+    /// `targets.queue_size` waiting deliveries each is counted in
+    /// `ThrottledRules` (it still waits: nothing is dropped; the router's
+    /// in-flight bound keeps the waits bounded).
+    fn enqueue(&self, deliveries: Vec<Delivery>) {
         let shared = &self.shared;
-        if shared.waiting.fetch_add(1, Ordering::Relaxed) >= shared.queue_size {
-            shared.metrics.throttled.inc();
+        let waiting = shared
+            .waiting
+            .fetch_add(deliveries.len(), Ordering::Relaxed);
+        let over = (waiting + deliveries.len()).saturating_sub(shared.queue_size.max(waiting));
+        if over > 0 {
+            shared.metrics.throttled.inc_by(over as u64);
         }
-        let span = tracing::debug_span!(
-            "deliver",
-            event_id = %delivery.event.id,
-            rule_arn = %shared.rule_arn,
-            target = %shared.target_id
-        );
-        let attempts = run(shared.clone(), delivery);
-        if span.is_disabled() {
-            tokio::spawn(attempts);
+        let runs = deliveries.into_iter().map(|delivery| {
+            let span = tracing::debug_span!(
+                "deliver",
+                event_id = %delivery.event.id,
+                rule_arn = %shared.rule_arn,
+                target = %shared.target_id
+            );
+            run(shared.clone(), delivery).instrument(span)
+        });
+        let mut runs: Vec<_> = runs.collect();
+        if runs.len() == 1 {
+            tokio::spawn(runs.pop().expect("one"));
         } else {
-            tokio::spawn(attempts.instrument(span));
+            tokio::spawn(futures_util::future::join_all(runs));
         }
     }
 
@@ -178,8 +187,6 @@ impl TargetHandle {
 /// Attempts until delivered, dead-lettered, or cut off by shutdown.
 async fn run(shared: Arc<Shared>, delivery: Delivery) {
     let mut number: u32 = 0;
-    let cancelled = shared.shutdown.clone().cancelled_owned();
-    tokio::pin!(cancelled);
     loop {
         // A free slot is taken at once; waiting for one also watches the
         // shutdown deadline (registering with the token only then).
@@ -187,7 +194,7 @@ async fn run(shared: Arc<Shared>, delivery: Delivery) {
             Ok(s) => s,
             Err(_) => tokio::select! {
                 biased;
-                _ = &mut cancelled => {
+                _ = shared.shutdown.cancelled() => {
                     if number == 0 {
                         shared.waiting.fetch_sub(1, Ordering::Relaxed);
                     }
@@ -248,7 +255,7 @@ async fn run(shared: Arc<Shared>, delivery: Delivery) {
                 );
                 tokio::select! {
                     biased;
-                    _ = &mut cancelled => {
+                    _ = shared.shutdown.cancelled() => {
                         return shared.settle_at_shutdown(delivery, Some(&error)).await;
                     }
                     _ = tokio::time::sleep(wait) => continue,
@@ -274,6 +281,19 @@ async fn run(shared: Arc<Shared>, delivery: Delivery) {
             .dead_letter(&event, Some(&payload), &failure, completion)
             .await;
         return;
+    }
+}
+
+/// Hands each delivery to its target's handle, one task per target.
+pub fn dispatch(mut deliveries: Vec<(Arc<TargetHandle>, Delivery)>) {
+    deliveries.sort_by_key(|(h, _)| Arc::as_ptr(h) as usize);
+    let mut deliveries = deliveries.into_iter().peekable();
+    while let Some((handle, first)) = deliveries.next() {
+        let mut same = vec![first];
+        while let Some((_, d)) = deliveries.next_if(|(h, _)| Arc::ptr_eq(h, &handle)) {
+            same.push(d);
+        }
+        handle.enqueue(same);
     }
 }
 

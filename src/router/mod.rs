@@ -32,7 +32,7 @@ use crate::targets::Target;
 use crate::transform::input::{EventView, ShapeContext};
 use completion::{Completion, Outcome};
 use dead_letter::{DeadLetter, DeadLetterRecord, Failure};
-use delivery::Delivery;
+use delivery::{Delivery, TargetHandle};
 use routes::Routes;
 
 /// Why an event was not accepted.
@@ -80,20 +80,34 @@ impl Ingest {
 
     /// Routes an admitted event (or one forwarded between buses, which holds its
     /// original's admission): matched on the current snapshot and queued on each
-    /// matched target, on the caller's thread. It never waits: target queues
-    /// that are full make their deliveries wait on their own.
-    pub fn submit(&self, event: Arc<Event>, completion: Completion) -> Result<(), Refused> {
-        if !self.accepting() && event.hops == 0 {
-            return Err(Refused::Unavailable);
-        }
+    /// matched target, on the caller's thread. Admission is the only gate, so
+    /// this cannot fail, and it never waits: deliveries wait for their targets
+    /// on their own.
+    pub fn submit(&self, event: Arc<Event>, completion: Completion) {
+        self.submit_all(vec![(event, completion)]);
+    }
+
+    /// Routes several admitted events (one request) on one snapshot. Deliveries
+    /// to the same target share one task, so a request costs a task per target
+    /// rather than per event.
+    pub fn submit_all(&self, events: Vec<(Arc<Event>, Completion)>) {
         let inner = &*self.inner;
-        route(&inner.routes.load(), event, completion, &inner.metrics, || {
-            DeadLetter {
-                target: inner.dead_letter_target.get().cloned(),
-                ..inner.dead_letter.clone()
-            }
-        });
-        Ok(())
+        let routes = inner.routes.load();
+        let mut deliveries = Vec::new();
+        for (event, completion) in events {
+            route(
+                &routes,
+                event,
+                completion,
+                &inner.metrics,
+                &mut deliveries,
+                || DeadLetter {
+                    target: inner.dead_letter_target.get().cloned(),
+                    ..inner.dead_letter.clone()
+                },
+            );
+        }
+        delivery::dispatch(deliveries);
     }
 
     /// Sets the router's dead-letter destination (once, at startup).
@@ -168,12 +182,13 @@ impl Ingest {
     }
 }
 
-/// Matches one event on one snapshot and fans it out.
+/// Matches one event on one snapshot and collects its deliveries.
 fn route(
     routes: &Routes,
     event: Arc<Event>,
     completion: Completion,
     metrics: &Metrics,
+    deliveries: &mut Vec<(Arc<TargetHandle>, Delivery)>,
     dead_letter: impl FnOnce() -> DeadLetter,
 ) {
     let _span = tracing::debug_span!("route", event_id = %event.id, bus = %event.bus).entered();
@@ -231,11 +246,14 @@ fn route(
                 target.input.shape(&view, &ctx).map(Bytes::from)
             };
             match payload {
-                Ok(payload) => target.handle.enqueue(Delivery {
-                    event: event.clone(),
-                    payload,
-                    completion: completion.split(),
-                }),
+                Ok(payload) => deliveries.push((
+                    target.handle.clone(),
+                    Delivery {
+                        event: event.clone(),
+                        payload,
+                        completion: completion.split(),
+                    },
+                )),
                 Err(e) => target.handle.dead_letter_now(
                     event.clone(),
                     Failure {

@@ -97,6 +97,7 @@ pub fn handle(ctx: &SourceContext, bus: &str, headers: &HeaderMap, body: &[u8]) 
         }
     }
     let accepted = events.len();
+    let mut admitted = Vec::with_capacity(accepted);
     for (incoming, permit) in events.into_iter().zip(permits) {
         let json = build_envelope(&EnvelopeFields {
             id: &incoming.id,
@@ -119,15 +120,10 @@ pub fn handle(ctx: &SourceContext, bus: &str, headers: &HeaderMap, body: &[u8]) 
             received_at: Instant::now(),
             hops: 0,
         };
-        if let Err(r) = ctx
-            .ingest
-            .submit(Arc::new(event), Completion::detached(Some(permit)))
-        {
-            ctx.count("cloudevents", refused_outcome(r));
-            return refused(r);
-        }
+        admitted.push((Arc::new(event), Completion::detached(Some(permit))));
         ctx.count("cloudevents", "accepted");
     }
+    ctx.ingest.submit_all(admitted);
     answer(StatusCode::ACCEPTED, &format!("accepted {accepted}"))
 }
 

@@ -46,7 +46,13 @@ pub struct SourceContext {
 }
 
 const SOURCES: &[&str] = &["put_events", "cloudevents"];
-const OUTCOMES: &[&str] = &["accepted", "invalid", "throttled", "unavailable", "too_large"];
+const OUTCOMES: &[&str] = &[
+    "accepted",
+    "invalid",
+    "throttled",
+    "unavailable",
+    "too_large",
+];
 
 impl SourceContext {
     pub fn new(

