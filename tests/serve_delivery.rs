@@ -389,3 +389,40 @@ async fn admin_endpoints() {
     let (status, _) = server.get("/nope").await;
     assert_eq!(status, 404);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_event_the_matcher_refuses_goes_to_the_router_dlq() {
+    // Two fields of one array element: matching must search the array.
+    let rule = json!([{
+        "Name": "arrays",
+        "EventPattern": { "detail": { "items": { "sku": ["a"], "qty": [1] } } },
+        "Targets": [{ "Id": "f", "File": { "Path": "out.jsonl" } }]
+    }])
+    .to_string();
+    let config = "[limits]\nmax_search_steps = 3\n[router]\ndead_letter = { File = { path = \"router-dlq.jsonl\" } }\n";
+    let server = Server::start(&[("r.json", &rule)], config);
+    let items: Vec<Value> = (0..20).map(|i| json!({"sku": "a", "qty": i})).collect();
+    let id = server.put("app", json!({ "items": items })).await;
+    let records = wait_for_lines(&server.path("router-dlq.jsonl"), 1, WAIT).await;
+    let a = attrs(&records[0]);
+    assert_eq!(a["ERROR_CODE"], "MatcherRefused");
+    assert_eq!(a["RULE_ARN"], Value::Null);
+    let message = a["ERROR_MESSAGE"].as_str().unwrap();
+    assert!(
+        message.contains("steps of the array-consistency search (limit 3)"),
+        "{message}"
+    );
+    assert_eq!(records[0]["event"]["id"], id);
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    assert_eq!(
+        server
+            .metric(r#"switchyard_router_errors_total{reason="MatcherRefused"}"#)
+            .await,
+        1.0
+    );
+    assert!(read_lines(&server.path("out.jsonl")).is_empty());
+    assert!(
+        server.stderr_text().contains(&id),
+        "the refusal is logged with the event id"
+    );
+}
