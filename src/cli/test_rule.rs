@@ -154,7 +154,7 @@ impl DryRun<'_> {
                     if args.explain
                         && let Some(why) = rule.event_pattern.explain(&event)
                     {
-                        for line in why.to_string().lines().skip(1) {
+                        for line in why.to_string().lines() {
                             println!("{indent}  {line}");
                         }
                     }
