@@ -1,0 +1,76 @@
+//! PutEvents entry errors through the real server that the Python client tests do
+//! not cover (botocore shapes `Time` and `EventBusName` before sending them), and
+//! bodies that are not the operation's input shape.
+
+mod serve_support;
+
+use serde_json::{Value, json};
+use serve_support::Server;
+
+fn entry(extra: Value) -> Value {
+    let mut e = json!({"Source": "app", "DetailType": "t", "Detail": "{}"});
+    e.as_object_mut()
+        .unwrap()
+        .extend(extra.as_object().unwrap().clone());
+    e
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn time_and_bus_name_errors_are_per_entry() {
+    let server = Server::start(&[], "");
+    let r = server
+        .put_events(json!([
+            entry(json!({"Time": "yesterday"})),
+            entry(json!({"Time": 1_700_000_000.5})),
+            entry(json!({"Time": "2024-01-01T01:00:00+01:00"})),
+            entry(json!({"EventBusName": "no spaces"})),
+            entry(json!({"EventBusName": "arn:aws:events:us-east-1:1:rule/x"})),
+            entry(json!({"EventBusName": "arn:aws:events:us-east-1:1:event-bus/orders"})),
+        ]))
+        .await;
+    assert_eq!(r["FailedEntryCount"], 3, "{r}");
+    let e = r["Entries"].as_array().unwrap();
+    assert_eq!(e[0]["ErrorCode"], "InvalidArgument");
+    assert_eq!(
+        e[0]["ErrorMessage"],
+        "Parameter Time is not valid. Reason: Time must be epoch seconds or an RFC 3339 timestamp."
+    );
+    assert!(
+        e[1]["EventId"].is_string() && e[2]["EventId"].is_string(),
+        "{r}"
+    );
+    assert_eq!(e[3]["ErrorCode"], "InvalidArgument");
+    assert_eq!(
+        e[3]["ErrorMessage"],
+        "Parameter EventBusName is not valid. Reason: \"no spaces\" is not a valid event bus name."
+    );
+    assert_eq!(
+        e[4]["ErrorMessage"],
+        "Parameter EventBusName is not valid. Reason: arn:aws:events:us-east-1:1:rule/x is not an event bus ARN."
+    );
+    assert!(
+        e[5]["EventId"].is_string(),
+        "an event bus ARN names the bus"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bodies_that_are_not_the_input_shape_are_serialization_errors() {
+    let server = Server::start(&[], "");
+    let (status, body) = server.aws("PutEvents", json!({"Entries": "nope"})).await;
+    assert_eq!(status, 400);
+    assert_eq!(body["__type"], "SerializationException");
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("the request body is not valid input for this operation: invalid type: string \"nope\", expected a sequence"),
+        "{body}"
+    );
+    let (status, body) = server.aws("PutEvents", json!({})).await;
+    assert_eq!(status, 400);
+    assert_eq!(
+        body["message"],
+        "1 validation error detected: Value null at 'entries' failed to satisfy constraint: Member must have length greater than or equal to 1"
+    );
+}
