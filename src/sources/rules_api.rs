@@ -127,6 +127,22 @@ fn page<T>(
     Ok((rest.into_iter().take(limit).map(|(_, t)| t).collect(), next))
 }
 
+/// `{key: [one page], "NextToken"?}`.
+fn paged<T: Serialize>(
+    key: &str,
+    items: Vec<(String, T)>,
+    next_token: Option<&str>,
+    limit: Option<i64>,
+) -> Result<Vec<u8>, AwsError> {
+    let (items, next) = page(items, next_token, limit)?;
+    let mut out = serde_json::Map::new();
+    out.insert(key.to_string(), json!(items));
+    if let Some(next) = next {
+        out.insert("NextToken".into(), json!(next));
+    }
+    output(&out)
+}
+
 fn bus_or_default(bus: Option<String>) -> String {
     match bus {
         Some(b) if !b.is_empty() => b
@@ -148,12 +164,7 @@ pub fn list_rules(ctx: &SourceContext, body: &[u8]) -> Result<Vec<u8>, AwsError>
         .filter(|r| r.event_bus_name == bus && r.name.starts_with(&prefix))
         .map(|r| (r.name.clone(), describe(ctx, r, false)))
         .collect();
-    let (rules, next) = page(rules, input.next_token.as_deref(), input.limit)?;
-    let mut out = json!({ "Rules": rules });
-    if let Some(next) = next {
-        out["NextToken"] = json!(next);
-    }
-    output(&out)
+    paged("Rules", rules, input.next_token.as_deref(), input.limit)
 }
 
 #[derive(Deserialize)]
@@ -258,12 +269,7 @@ pub fn list_targets_by_rule(ctx: &SourceContext, body: &[u8]) -> Result<Vec<u8>,
         .iter()
         .map(|t| (t.id.clone(), target_output(ctx, t)))
         .collect();
-    let (targets, next) = page(targets, input.next_token.as_deref(), input.limit)?;
-    let mut out = json!({ "Targets": targets });
-    if let Some(next) = next {
-        out["NextToken"] = json!(next);
-    }
-    output(&out)
+    paged("Targets", targets, input.next_token.as_deref(), input.limit)
 }
 
 fn bus_arn(ctx: &SourceContext, name: &str) -> String {
@@ -290,12 +296,7 @@ pub fn list_event_buses(ctx: &SourceContext, body: &[u8]) -> Result<Vec<u8>, Aws
         .filter(|b| b.starts_with(&prefix))
         .map(|b| (b.to_string(), json!({ "Name": b, "Arn": bus_arn(ctx, b) })))
         .collect();
-    let (buses, next) = page(buses, input.next_token.as_deref(), input.limit)?;
-    let mut out = json!({ "EventBuses": buses });
-    if let Some(next) = next {
-        out["NextToken"] = json!(next);
-    }
-    output(&out)
+    paged("EventBuses", buses, input.next_token.as_deref(), input.limit)
 }
 
 #[derive(Deserialize)]
