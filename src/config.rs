@@ -10,8 +10,8 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use crate::pattern::EventLimits;
 use crate::pattern::event::DEFAULT_SEARCH_STEPS;
+use crate::pattern::{EventLimits, PatternLimits};
 
 /// The default listen address (documented in the README).
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8088";
@@ -66,6 +66,9 @@ pub struct LimitsConfig {
     /// Steps the matcher's array-consistency search may take for one event;
     /// past it the event goes to the router's dead-letter destination.
     pub max_search_steps: u64,
+    /// EventBridge's wildcard complexity limit per pattern ("Rule is too
+    /// complex"), applied when rules load.
+    pub max_wildcard_complexity: usize,
 }
 
 impl LimitsConfig {
@@ -96,6 +99,7 @@ impl Default for LimitsConfig {
             max_body_bytes: 8 * 1024 * 1024,
             max_event_depth: 128,
             max_search_steps: DEFAULT_SEARCH_STEPS,
+            max_wildcard_complexity: PatternLimits::default().max_wildcard_complexity,
         }
     }
 }
@@ -136,7 +140,8 @@ pub enum DestinationConfig {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct TargetsConfig {
-    /// Deliveries waiting per target.
+    /// Deliveries waiting for a slot per target past which each further one is
+    /// counted as throttled (`ThrottledRules`); they still wait, none is dropped.
     pub queue_size: usize,
     /// Deliveries in progress per target at once.
     pub max_concurrency: usize,

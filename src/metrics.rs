@@ -113,7 +113,7 @@ impl Metrics {
             );
             r.register(
                 "ingested_events",
-                "Entries received, by source and outcome (accepted, invalid, throttled, unavailable)",
+                "Entries received, by source and outcome (accepted, invalid, throttled, unavailable); too_large counts whole requests",
                 m.ingested_events.clone(),
             );
             r.register(

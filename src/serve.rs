@@ -85,6 +85,7 @@ pub async fn serve(options: ServeOptions) -> Result<(), String> {
     let hook_routes = routes.clone();
     let hook_builder = builder.clone();
     let mut load = LoadOptions::new(&options.rules_dir);
+    load.pattern_limits.max_wildcard_complexity = config.limits.max_wildcard_complexity;
     if let Some(p) = &options.plugins_dir {
         load = load.with_plugins_dir(p);
     }
@@ -172,7 +173,11 @@ pub async fn serve(options: ServeOptions) -> Result<(), String> {
             config.server.drain_timeout_ms
         );
         shutdown.cancel();
-        if !wait_until_idle(&ingest, Duration::from_secs(10)).await {
+        // Attempts in progress end within their target's timeout; dead-letter
+        // writes take up to three tries of one more.
+        let settle =
+            Duration::from_millis(config.targets.http_timeout_ms) * 4 + Duration::from_secs(5);
+        if !wait_until_idle(&ingest, settle).await {
             tracing::error!(
                 in_flight = ingest.in_flight(),
                 "events still unsettled after the drain; exiting anyway"
@@ -238,8 +243,23 @@ async fn aws(
     method: axum::http::Method,
     uri: axum::http::Uri,
     headers: HeaderMap,
-    body: Bytes,
+    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Response {
+    let body = match body {
+        Ok(b) => b,
+        // Too large (or unreadable): still an AWS error SDKs can read, and a 4xx.
+        Err(e) => {
+            return aws_json::error_response(&AwsError {
+                status: e.status(),
+                code: "ValidationException",
+                message: format!(
+                    "the request body cannot be read: {} (the limit is limits.max_body_bytes = {} bytes)",
+                    e.body_text(),
+                    state.sources.config.limits.max_body_bytes
+                ),
+            });
+        }
+    };
     if method != axum::http::Method::POST {
         return (
             StatusCode::NOT_FOUND,
@@ -273,11 +293,7 @@ async fn cloudevents_bus(
 
 fn cloudevents_on(state: &AppState, bus: &str, headers: &HeaderMap, body: &[u8]) -> Response {
     if state.draining.load(Ordering::Acquire) {
-        return (
-            StatusCode::SERVICE_UNAVAILABLE,
-            "switchyard is shutting down and accepts no new events\n",
-        )
-            .into_response();
+        return cloudevents::refused(crate::router::Refused::Unavailable);
     }
     cloudevents::handle(&state.sources, bus, headers, body)
 }

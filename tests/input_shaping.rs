@@ -31,9 +31,8 @@ fn rule_file(name: &str, bus: &str, target: &Value) -> String {
 
 /// Parses a rule file: the only target's input, or the problems.
 fn parse_target(text: &str) -> Result<TargetInput, Vec<String>> {
-    let context = ParseContext {
-        plugins_dir: Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/plugins"),
-    };
+    let context =
+        ParseContext::new(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/plugins"));
     let parsed = parse_file(Path::new("r.json"), text, &context);
     if !parsed.problems.is_empty() {
         return Err(parsed.problems.iter().map(|p| p.to_string()).collect());

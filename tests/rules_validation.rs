@@ -651,9 +651,7 @@ fn http_full_auth_and_rate_limit_are_read() {
         "Auth": {"OAuth": {"TokenEndpoint": "https://auth.example.com/token", "ClientId": "c-1",
           "ClientSecretEnv": "C"}}}}
     ]}"#;
-    let context = ParseContext {
-        plugins_dir: PathBuf::new(),
-    };
+    let context = ParseContext::new(PathBuf::new());
     let parsed = parse_file(Path::new("r.json"), text, &context);
     assert_eq!(parsed.problems, []);
     let http: Vec<(Option<HttpAuth>, Option<u32>)> = parsed.rules[0]

@@ -74,3 +74,72 @@ async fn bodies_that_are_not_the_input_shape_are_serialization_errors() {
         "1 validation error detected: Value null at 'entries' failed to satisfy constraint: Member must have length greater than or equal to 1"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_body_over_the_limit_is_an_aws_error_not_plain_text() {
+    let server = Server::start(&[], "[limits]\nmax_body_bytes = 1000\n");
+    let big = "x".repeat(2_000);
+    let (status, body) = server
+        .aws(
+            "PutEvents",
+            json!({"Entries": [{"Source": "a", "DetailType": "t", "Detail": big}]}),
+        )
+        .await;
+    assert_eq!(status, 413);
+    assert_eq!(body["__type"], "ValidationException");
+    let message = body["message"].as_str().unwrap();
+    assert!(
+        message.starts_with("the request body cannot be read: "),
+        "{message}"
+    );
+    assert!(
+        message.ends_with("(the limit is limits.max_body_bytes = 1000 bytes)"),
+        "{message}"
+    );
+}
+
+async fn post_cloudevents(server: &Server, content_type: &str, body: Value) -> (u16, Value) {
+    let r = reqwest::Client::new()
+        .post(server.url("/cloudevents"))
+        .header("content-type", content_type)
+        .body(body.to_string())
+        .send()
+        .await
+        .unwrap();
+    let status = r.status().as_u16();
+    (
+        status,
+        serde_json::from_str(&r.text().await.unwrap()).unwrap(),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cloudevents_extensions_must_be_scalars_and_batches_must_fit() {
+    let server = Server::start(&[], "[router]\nmax_in_flight_events = 2\n");
+    let event =
+        |i: u32| json!({"specversion": "1.0", "id": i.to_string(), "source": "s", "type": "t"});
+    let mut bad = event(1);
+    bad["myext"] = json!({"nested": true});
+    let (status, body) = post_cloudevents(&server, "application/cloudevents+json", bad).await;
+    assert_eq!(status, 400);
+    assert_eq!(
+        body["message"],
+        "attribute myext must be a string, number or boolean, found an object"
+    );
+
+    let batch = json!([event(1), event(2), event(3)]);
+    let (status, body) =
+        post_cloudevents(&server, "application/cloudevents-batch+json", batch).await;
+    assert_eq!(status, 413);
+    assert_eq!(
+        body["message"],
+        "a batch of 3 events can never be admitted: router.max_in_flight_events is 2; split the batch"
+    );
+    let (status, _) = post_cloudevents(
+        &server,
+        "application/cloudevents-batch+json",
+        json!([event(1), event(2)]),
+    )
+    .await;
+    assert_eq!(status, 202);
+}

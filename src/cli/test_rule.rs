@@ -71,7 +71,7 @@ fn load_rules(path: &Path) -> Result<Vec<Arc<Rule>>, String> {
         let text = std::fs::read_to_string(path)
             .map_err(|e| format!("cannot read the rule file {}: {e}", path.display()))?;
         let plugins_dir = path.parent().unwrap_or(Path::new(".")).join("plugins");
-        let parsed = parse_file(path, &text, &ParseContext { plugins_dir });
+        let parsed = parse_file(path, &text, &ParseContext::new(plugins_dir));
         let rules = if parsed.problems.is_empty() {
             parsed.rules.into_iter().map(Arc::new).collect()
         } else {
@@ -135,7 +135,9 @@ impl DryRun<'_> {
         let event = match read_event(event_bytes, &Default::default()) {
             Ok(e) => e,
             Err(e) => {
-                println!("{indent}bus {bus}: the forwarded payload is not an event: {e}");
+                if !self.args.json {
+                    println!("{indent}bus {bus}: the forwarded payload is not an event: {e}");
+                }
                 return Ok(false);
             }
         };
@@ -208,9 +210,11 @@ impl DryRun<'_> {
                 if let (Ok(bytes), Destination::EventBus { name }) = (&shaped, &target.destination)
                 {
                     if hops + 1 > MAX_HOPS {
-                        println!(
-                            "{indent}    (hop limit {MAX_HOPS} reached: the event would go to the dead-letter destination)"
-                        );
+                        if !args.json {
+                            println!(
+                                "{indent}    (hop limit {MAX_HOPS} reached: the event would go to the dead-letter destination)"
+                            );
+                        }
                     } else {
                         any |= self.on_bus(name, bytes, hops + 1)?;
                     }

@@ -121,7 +121,9 @@ impl DeadLetter {
                 }
                 Err(e) => last_error = format!("{}: {}", e.code, e.message),
             }
-            tokio::time::sleep(Duration::from_millis(50 * u64::from(number))).await;
+            if number < 3 {
+                tokio::time::sleep(Duration::from_millis(50 * u64::from(number))).await;
+            }
         }
         self.failed.inc();
         log_given_up(

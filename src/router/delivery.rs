@@ -1,10 +1,11 @@
-//! Delivery to one target of one rule: its bounded queue, its concurrency, its
-//! retries and its dead letters.
+//! Delivery to one target of one rule: its queue, its concurrency, its retries
+//! and its dead letters.
 //!
 //! Each (rule, target) pair has a [`TargetHandle`]: its queue is the deliveries
 //! waiting for one of its `targets.max_concurrency` slots (first come first
 //! served), so a slow target drains at its own pace and never stalls the router
-//! or other targets. Each delivery runs as its own task: attempt, and on a
+//! or other targets. A request's deliveries to one target share a task (each
+//! still independent): attempt, and on a
 //! retryable error wait (a timer, not a worker) for exponential backoff with full
 //! jitter (at least the receiver's `Retry-After`) within the target's
 //! `RetryPolicy`; errors retrying cannot fix, and retries that run out, go to the
@@ -43,9 +44,16 @@ pub struct Delivery {
 /// (its queue, connections and pending retries).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TargetSpec {
+    /// In the spec so that a rule moved to another bus gets a new handle (its
+    /// dead letters name the rule's current ARN).
+    pub rule_arn: String,
     pub destination: Destination,
     pub retry_policy: RetryPolicy,
     pub dead_letter: Option<Destination>,
+    /// False when the target or its dead-letter destination could not be set
+    /// up: such a handle is rebuilt on every reload, so fixing the cause (a
+    /// secret, a directory) and reloading recovers it.
+    pub built: bool,
 }
 
 /// Counters of one (rule, target) pair.
@@ -187,6 +195,7 @@ impl TargetHandle {
 /// Attempts until delivered, dead-lettered, or cut off by shutdown.
 async fn run(shared: Arc<Shared>, delivery: Delivery) {
     let mut number: u32 = 0;
+    let mut last: Option<DeliveryError> = None;
     loop {
         // A free slot is taken at once; waiting for one also watches the
         // shutdown deadline (registering with the token only then).
@@ -198,7 +207,8 @@ async fn run(shared: Arc<Shared>, delivery: Delivery) {
                     if number == 0 {
                         shared.waiting.fetch_sub(1, Ordering::Relaxed);
                     }
-                    return shared.settle_at_shutdown(delivery, None).await;
+                    let retries = number.saturating_sub(1);
+                    return shared.settle_at_shutdown(delivery, last.as_ref(), retries).await;
                 }
                 s = shared.slots.clone().acquire_owned() => s.expect("the semaphore is never closed"),
             },
@@ -242,7 +252,7 @@ async fn run(shared: Arc<Shared>, delivery: Delivery) {
             let wait = backoff_delay(&shared.backoff, number, error.retry_after);
             let max_age =
                 Duration::from_secs(u64::from(shared.policy.maximum_event_age_in_seconds));
-            if delivery.event.age() + wait > max_age {
+            if delivery.event.age().saturating_add(wait) > max_age {
                 Some("MaximumEventAgeInSeconds")
             } else {
                 tracing::debug!(
@@ -256,9 +266,12 @@ async fn run(shared: Arc<Shared>, delivery: Delivery) {
                 tokio::select! {
                     biased;
                     _ = shared.shutdown.cancelled() => {
-                        return shared.settle_at_shutdown(delivery, Some(&error)).await;
+                        return shared.settle_at_shutdown(delivery, Some(&error), retries_done).await;
                     }
-                    _ = tokio::time::sleep(wait) => continue,
+                    _ = tokio::time::sleep(wait) => {
+                        last = Some(error);
+                        continue;
+                    }
                 }
             }
         };
@@ -330,7 +343,12 @@ impl Shared {
     /// The shutdown deadline passed before this delivery finished: it goes to the
     /// dead-letter destination when there is one; otherwise it is logged with its
     /// event id and left `Abandoned`, so a Kafka source re-delivers it.
-    async fn settle_at_shutdown(&self, delivery: Delivery, last: Option<&DeliveryError>) {
+    async fn settle_at_shutdown(
+        &self,
+        delivery: Delivery,
+        last: Option<&DeliveryError>,
+        retry_attempts: u32,
+    ) {
         let message = match last {
             Some(e) => format!(
                 "the server shut down before the delivery succeeded (last error {}: {})",
@@ -352,7 +370,7 @@ impl Shared {
             error_code: "ShutdownBeforeDelivery",
             error_message: message,
             exhausted_retry_condition: None,
-            retry_attempts: 0,
+            retry_attempts,
         };
         self.dead_letter(
             &delivery.event,

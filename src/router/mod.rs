@@ -8,7 +8,7 @@
 //!   hand-off before it: matching is a microsecond of CPU): match once against
 //!   one snapshot (`RuleSet::matching_indexes_checked`: the envelope was
 //!   validated at ingest), shape each matched target's input and queue a
-//!   [`delivery::Delivery`] on that target's bounded queue. An event the matcher
+//!   [`delivery::Delivery`] on that target's queue. An event the matcher
 //!   refuses goes to the router's dead-letter destination with the reason.
 //! - `delivery` owns per-target queues, retries and dead letters; `routes` the
 //!   route table per snapshot; `completion` the end-to-end acknowledgement.

@@ -113,9 +113,11 @@ impl RoutesBuilder {
             for target in &rule.targets {
                 let key = (rule.name.clone(), target.id.clone());
                 let spec = TargetSpec {
+                    rule_arn: arn.clone(),
                     destination: target.destination.clone(),
                     retry_policy: target.retry_policy,
                     dead_letter: target.dead_letter.clone(),
+                    built: true,
                 };
                 let handle = match previous.remove(&key) {
                     Some(h) if h.spec == spec => h,
@@ -147,16 +149,17 @@ impl RoutesBuilder {
         rule: &Rule,
         target_id: &str,
         arn: &str,
-        spec: TargetSpec,
+        mut spec: TargetSpec,
     ) -> Arc<TargetHandle> {
-        let target = self
-            .factory
-            .build(&spec.destination)
-            .unwrap_or_else(|why| unavailable(rule, target_id, why));
+        let target = self.factory.build(&spec.destination).unwrap_or_else(|why| {
+            spec.built = false;
+            unavailable(rule, target_id, why)
+        });
         let dead_letter = spec.dead_letter.as_ref().map(|d| {
-            self.factory
-                .build(d)
-                .unwrap_or_else(|why| unavailable(rule, target_id, why))
+            self.factory.build(d).unwrap_or_else(|why| {
+                spec.built = false;
+                unavailable(rule, target_id, why)
+            })
         });
         TargetHandle::spawn(
             spec,

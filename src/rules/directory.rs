@@ -18,12 +18,15 @@ use serde::Serialize;
 use super::Problem;
 use super::model::{Destination, Position, Rule};
 use super::parse::{ParseContext, ParsedFile, parse_file};
+use crate::pattern::PatternLimits;
 
 /// Where rules and plugins are.
 #[derive(Debug, Clone)]
 pub struct LoadOptions {
     pub rules_dir: PathBuf,
     pub plugins_dir: PathBuf,
+    /// Limits on `EventPattern` (EventBridge's by default).
+    pub pattern_limits: PatternLimits,
 }
 
 impl LoadOptions {
@@ -36,6 +39,7 @@ impl LoadOptions {
         LoadOptions {
             rules_dir,
             plugins_dir,
+            pattern_limits: PatternLimits::default(),
         }
     }
 
@@ -144,6 +148,7 @@ impl DirectoryState {
 
         let context = ParseContext {
             plugins_dir: self.options.plugins_dir.clone(),
+            pattern_limits: self.options.pattern_limits,
         };
         let mut candidates = Vec::new();
         for path in listed {

@@ -85,6 +85,17 @@ pub fn handle(ctx: &SourceContext, bus: &str, headers: &HeaderMap, body: &[u8]) 
             return answer(p.status, &p.message);
         }
     };
+    let bound = ctx.config.router.max_in_flight_events;
+    if events.len() > bound {
+        ctx.count("cloudevents", "too_large");
+        return answer(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            &format!(
+                "a batch of {} events can never be admitted: router.max_in_flight_events is {bound}; split the batch",
+                events.len()
+            ),
+        );
+    }
     // Admit the whole request or none of it.
     let mut permits = Vec::with_capacity(events.len());
     for _ in &events {
@@ -134,7 +145,8 @@ fn refused_outcome(r: Refused) -> &'static str {
     }
 }
 
-fn refused(r: Refused) -> Response {
+/// 429 with `Retry-After` when full, 503 while shutting down.
+pub fn refused(r: Refused) -> Response {
     match r {
         Refused::Throttled => {
             let mut response = answer(
@@ -200,6 +212,17 @@ fn map_event(
             _ => Err(bad(format!("{at}required attribute {name} is missing"))),
         }
     };
+    for (name, value) in attrs {
+        if matches!(name.as_str(), "data" | "data_base64") {
+            continue;
+        }
+        if matches!(value, Value::Array(_) | Value::Object(_)) {
+            return Err(bad(format!(
+                "{at}attribute {name} must be a string, number or boolean, found {}",
+                type_name(value)
+            )));
+        }
+    }
     let specversion = required("specversion")?;
     if specversion != "1.0" {
         return Err(bad(format!(

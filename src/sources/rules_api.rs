@@ -296,7 +296,12 @@ pub fn list_event_buses(ctx: &SourceContext, body: &[u8]) -> Result<Vec<u8>, Aws
         .filter(|b| b.starts_with(&prefix))
         .map(|b| (b.to_string(), json!({ "Name": b, "Arn": bus_arn(ctx, b) })))
         .collect();
-    paged("EventBuses", buses, input.next_token.as_deref(), input.limit)
+    paged(
+        "EventBuses",
+        buses,
+        input.next_token.as_deref(),
+        input.limit,
+    )
 }
 
 #[derive(Deserialize)]

@@ -10,7 +10,6 @@
 //! deliveries are done.
 
 use std::sync::Arc;
-use std::time::Instant;
 
 use serde::Deserialize;
 
@@ -83,7 +82,8 @@ impl Target for BusTarget {
                 detail_type,
                 json: payload.clone(),
                 received: original.received,
-                received_at: Instant::now(),
+                // Age (MaximumEventAgeInSeconds, latency) counts from the first ingest.
+                received_at: original.received_at,
                 hops,
             };
             // Routed on this task; the original's admission covers it.

@@ -169,7 +169,8 @@ impl HttpTarget {
 fn retry_after(value: &str) -> Option<Duration> {
     let value = value.trim();
     if let Ok(seconds) = value.parse::<u64>() {
-        return Some(Duration::from_secs(seconds));
+        // Beyond a day is beyond any retry policy (MaximumEventAgeInSeconds).
+        return Some(Duration::from_secs(seconds.min(86_400)));
     }
     let http_date = time::macros::format_description!(
         "[weekday repr:short], [day] [month repr:short] [year] [hour]:[minute]:[second] GMT"
@@ -196,6 +197,11 @@ mod tests {
     #[test]
     fn retry_after_takes_seconds_and_http_dates() {
         assert_eq!(retry_after(" 120 "), Some(Duration::from_secs(120)));
+        assert_eq!(
+            retry_after("18446744073709551615"),
+            Some(Duration::from_secs(86_400)),
+            "capped, so adding it to an age cannot overflow"
+        );
         assert_eq!(
             retry_after("Sun, 06 Nov 1994 08:49:37 GMT"),
             Some(Duration::ZERO)

@@ -8,9 +8,8 @@ use switchyard::rules::parse::{ParseContext, parse_file};
 /// The problems of one rule file named `r.json`, as `check` prints them. Plugins
 /// resolve in this crate's `tests/data/plugins`, which holds `present.wasm`.
 pub fn problems(text: &str) -> Vec<String> {
-    let context = ParseContext {
-        plugins_dir: Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/plugins"),
-    };
+    let context =
+        ParseContext::new(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/plugins"));
     parse_file(Path::new("r.json"), text, &context)
         .problems
         .iter()

@@ -33,6 +33,18 @@ pub use input::{PREDEFINED_VARIABLES, eventbridge_json_path, placeholders};
 pub struct ParseContext {
     /// Where `Transform.Plugin` names resolve: `<plugins_dir>/<name>.wasm`.
     pub plugins_dir: PathBuf,
+    /// Limits on `EventPattern` (size, `$or` combinations, wildcard complexity).
+    pub pattern_limits: PatternLimits,
+}
+
+impl ParseContext {
+    /// EventBridge's default pattern limits.
+    pub fn new(plugins_dir: impl Into<PathBuf>) -> ParseContext {
+        ParseContext {
+            plugins_dir: plugins_dir.into(),
+            pattern_limits: PatternLimits::default(),
+        }
+    }
 }
 
 /// The outcome of reading one file: the rules that are valid, and all problems.
@@ -425,7 +437,7 @@ impl Reader<'_> {
     /// `EventPattern`: an object (CloudFormation) or a string holding one (the
     /// EventBridge API).
     fn event_pattern(&mut self, json: &Json, location: &str) -> Option<Pattern> {
-        let limits = PatternLimits::default();
+        let limits = self.context.pattern_limits;
         match &json.value {
             // The size limit applies to the compact form, not the file's indentation.
             JsonValue::Object(_) => Pattern::from_json(json, &limits)
@@ -498,9 +510,7 @@ mod tests {
     #[test]
     fn positions_agree_with_line_col() {
         let text = "{\n  \"Näme\": \"ü\",\r\n\n\t\"x\": [1,\n 2]}\n";
-        let context = ParseContext {
-            plugins_dir: PathBuf::new(),
-        };
+        let context = ParseContext::new(PathBuf::new());
         let reader = Reader {
             file: Path::new("r.json"),
             text,
