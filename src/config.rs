@@ -289,6 +289,7 @@ mod tests {
         assert_eq!(c.server.listen, DEFAULT_LISTEN);
         assert_eq!(c.limits.put_events_max_bytes, 1_048_576);
         assert_eq!(c.file.fsync, FsyncPolicy::Interval);
+        assert_eq!(c.limits.max_wildcard_complexity, 10);
     }
 
     #[test]

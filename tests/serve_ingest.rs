@@ -143,3 +143,23 @@ async fn cloudevents_extensions_must_be_scalars_and_batches_must_fit() {
     .await;
     assert_eq!(status, 202);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_wildcard_complexity_limit_is_configurable_for_rule_loading() {
+    let rule = json!({
+        "Name": "arns",
+        "EventPattern": {"resources": [{"wildcard": "*:*:*:*:*:event-bus/*"}]},
+        "Targets": [{"Id": "t", "Stdout": {}}]
+    })
+    .to_string();
+    let strict = Server::start(&[("r.json", &rule)], "");
+    let (_, status) = strict.get("/status/rules").await;
+    assert!(status.contains("Rule is too complex"), "{status}");
+    let lenient = Server::start(
+        &[("r.json", &rule)],
+        "[limits]\nmax_wildcard_complexity = 20\n",
+    );
+    let (_, status) = lenient.get("/status/rules").await;
+    let s: Value = serde_json::from_str(&status).unwrap();
+    assert_eq!(s["rules"], 1, "{status}");
+}
