@@ -426,3 +426,28 @@ async fn an_event_the_matcher_refuses_goes_to_the_router_dlq() {
         "the refusal is logged with the event id"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_shaped_payload_that_is_not_an_event_cannot_go_on_a_bus() {
+    let rules = json!([
+        {
+            "Name": "forward", "EventPattern": { "source": ["app"] },
+            "Targets": [{ "Id": "to-other", "EventBus": { "Name": "other" }, "Input": "[1, 2]",
+                          "DeadLetterConfig": { "File": { "Path": "dlq.jsonl" } } }]
+        },
+        {
+            "Name": "land", "EventBusName": "other", "EventPattern": { "source": [{"prefix": ""}] },
+            "Targets": [{ "Id": "f", "File": { "Path": "landed.jsonl" } }]
+        }
+    ])
+    .to_string();
+    let server = Server::start(&[("r.json", &rules)], FAST_RETRIES);
+    server.put("app", json!({})).await;
+    let records = wait_for_lines(&server.path("dlq.jsonl"), 1, WAIT).await;
+    assert_eq!(attrs(&records[0])["ERROR_CODE"], "PayloadNotAnEvent");
+    assert_eq!(
+        attrs(&records[0])["ERROR_MESSAGE"],
+        "the shaped input cannot be put on bus other: an event must be a JSON object, found array"
+    );
+    assert!(read_lines(&server.path("landed.jsonl")).is_empty());
+}

@@ -35,7 +35,6 @@ pub struct RuleRoutes {
 }
 
 pub struct TargetRoute {
-    pub id: String,
     /// The event itself, unchanged: no shaping, no copy.
     pub passes_event: bool,
     pub input: CompiledInput,
@@ -126,7 +125,6 @@ impl RoutesBuilder {
                 kept.insert(key, handle.clone());
                 let input = CompiledInput::new(&target.input);
                 targets.push(TargetRoute {
-                    id: target.id.clone(),
                     passes_event: input.is_matched_event(),
                     input,
                     handle,

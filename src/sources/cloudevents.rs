@@ -279,19 +279,18 @@ fn detail_from(data: Option<&Value>, base64: Option<&Value>) -> Vec<u8> {
 }
 
 fn structured_value(
-    value: &Value,
+    value: Value,
     limits: &EventLimits,
     received: SystemTime,
     at: &str,
 ) -> Result<Incoming, Problem> {
-    let Value::Object(attrs) = value else {
+    let Value::Object(mut attrs) = value else {
         return Err(bad(format!(
             "{at}a structured CloudEvent must be a JSON object, found {}",
-            type_name(value)
+            type_name(&value)
         )));
     };
     let detail = detail_from(attrs.get("data"), attrs.get("data_base64"));
-    let mut attrs = attrs.clone();
     if !attrs.contains_key("datacontenttype") && attrs.contains_key("data") {
         attrs.insert("datacontenttype".into(), Value::from("application/json"));
     }
@@ -308,7 +307,7 @@ fn structured(
     received: SystemTime,
 ) -> Result<Incoming, Problem> {
     let value = parse_json(body, "the structured CloudEvent")?;
-    structured_value(&value, limits, received, "")
+    structured_value(value, limits, received, "")
 }
 
 fn batch(
@@ -324,7 +323,7 @@ fn batch(
         )));
     };
     items
-        .iter()
+        .into_iter()
         .enumerate()
         .map(|(i, item)| structured_value(item, limits, received, &format!("event [{i}]: ")))
         .collect()

@@ -24,8 +24,6 @@ use crate::router::completion::Completion;
 #[serde(rename_all = "PascalCase")]
 struct Request {
     entries: Option<Vec<Entry>>,
-    #[allow(dead_code)]
-    endpoint_id: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -37,8 +35,6 @@ struct Entry {
     resources: Option<Vec<String>>,
     time: Option<Time>,
     event_bus_name: Option<String>,
-    #[allow(dead_code)]
-    trace_header: Option<String>,
 }
 
 /// SDKs send `Time` as epoch seconds (an integer or a float); RFC 3339 text is
