@@ -35,7 +35,7 @@ use std::sync::OnceLock;
 use jsonpath_rust::parser::model::JpQuery;
 use serde_json::Value;
 
-use crate::rules::parse::placeholders;
+use crate::rules::parse::{TemplatePiece, template_pieces};
 use crate::rules::{JsonPath, TargetInput};
 
 /// `ShapeError::code` when a JSON template is not JSON once its placeholders are filled.
@@ -331,49 +331,40 @@ impl Template {
         let mut literal = String::new();
         let mut literal_len = 0;
         let mut needs_parsed_event = false;
-        let spots = placeholders(template);
-        let mut spots = spots.iter().peekable();
-        let (mut in_string, mut escaped) = (false, false);
-        let mut i = 0;
-        while i < template.len() {
-            if let Some(&&(at, name)) = spots.peek().filter(|(at, _)| *at == i) {
-                spots.next();
-                let source = match names.iter().position(|n| *n == name) {
-                    Some(k) => Some(Source::Variable(k)),
-                    None => match name {
-                        "aws.events.rule-name" => Some(Source::RuleName),
-                        "aws.events.rule-arn" => Some(Source::RuleArn),
-                        "aws.events.event.ingestion-time" => Some(Source::IngestionTime),
-                        "aws.events.event" => Some(Source::Event),
-                        "aws.events.event.json" => Some(Source::EventJson),
-                        // Not a placeholder (validation rejects these): literal text.
-                        _ => None,
-                    },
-                };
-                if let Some(source) = source {
-                    needs_parsed_event |= matches!(source, Source::Variable(_) | Source::Event);
-                    if !literal.is_empty() {
-                        literal_len += literal.len();
-                        segments.push(Segment::Literal(std::mem::take(&mut literal)));
-                    }
-                    segments.push(Segment::Slot {
-                        source,
-                        in_string: json && in_string,
-                    });
-                    i = at + name.len() + 2;
+        for piece in template_pieces(template) {
+            let (name, in_string) = match piece {
+                TemplatePiece::Text(text) => {
+                    literal.push_str(text);
                     continue;
                 }
+                TemplatePiece::Placeholder { name, in_string } => (name, in_string),
+            };
+            let source = match names.iter().position(|n| *n == name) {
+                Some(k) => Source::Variable(k),
+                None => match name {
+                    "aws.events.rule-name" => Source::RuleName,
+                    "aws.events.rule-arn" => Source::RuleArn,
+                    "aws.events.event.ingestion-time" => Source::IngestionTime,
+                    "aws.events.event" => Source::Event,
+                    "aws.events.event.json" => Source::EventJson,
+                    // Not a placeholder (validation rejects these): literal text.
+                    _ => {
+                        literal.push('<');
+                        literal.push_str(name);
+                        literal.push('>');
+                        continue;
+                    }
+                },
+            };
+            needs_parsed_event |= matches!(source, Source::Variable(_) | Source::Event);
+            if !literal.is_empty() {
+                literal_len += literal.len();
+                segments.push(Segment::Literal(std::mem::take(&mut literal)));
             }
-            let c = template[i..].chars().next().unwrap_or('\0');
-            if in_string && escaped {
-                escaped = false;
-            } else if in_string && c == '\\' {
-                escaped = true;
-            } else if c == '"' {
-                in_string = !in_string;
-            }
-            literal.push(c);
-            i += c.len_utf8();
+            segments.push(Segment::Slot {
+                source,
+                in_string: json && in_string,
+            });
         }
         if !literal.is_empty() {
             literal_len += literal.len();

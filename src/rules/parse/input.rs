@@ -308,23 +308,31 @@ pub fn placeholders(template: &str) -> Vec<(usize, &str)> {
     found
 }
 
-/// A template that starts like JSON (`{` or `[`) must be JSON once its placeholders
-/// are filled, and placeholders cannot be object keys (EventBridge's rules).
-fn check_json_template(template: &str) -> Result<(), String> {
-    if !template.trim_start().starts_with(['{', '[']) {
-        return Ok(());
-    }
-    // Fill placeholders inside strings with a NUL escape (to spot keys later) and
-    // outside strings with null.
-    let spots = placeholders(template);
-    let mut filled = String::with_capacity(template.len());
-    let mut in_string = false;
-    let mut escaped = false;
+/// A template cut at its placeholders, each knowing whether it stands inside a
+/// JSON string (after an odd number of unescaped quotes). Validation here and
+/// `transform::input` both read templates through this, so they agree.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TemplatePiece<'t> {
+    Text(&'t str),
+    Placeholder { name: &'t str, in_string: bool },
+}
+
+pub fn template_pieces(template: &str) -> Vec<TemplatePiece<'_>> {
+    let mut pieces = Vec::new();
+    let (mut in_string, mut escaped) = (false, false);
+    let mut text_start = 0;
     let mut i = 0;
+    let spots = placeholders(template);
+    let mut spots = spots.iter().peekable();
     while i < template.len() {
-        if let Some((_, name)) = spots.iter().find(|(at, _)| *at == i) {
-            filled.push_str(if in_string { "\\u0000" } else { "null" });
+        if let Some(&&(_, name)) = spots.peek().filter(|(at, _)| *at == i) {
+            spots.next();
+            if text_start < i {
+                pieces.push(TemplatePiece::Text(&template[text_start..i]));
+            }
+            pieces.push(TemplatePiece::Placeholder { name, in_string });
             i += name.len() + 2;
+            text_start = i;
             continue;
         }
         let c = template[i..].chars().next().unwrap_or('\0');
@@ -335,8 +343,30 @@ fn check_json_template(template: &str) -> Result<(), String> {
         } else if c == '"' {
             in_string = !in_string;
         }
-        filled.push(c);
         i += c.len_utf8();
+    }
+    if text_start < template.len() {
+        pieces.push(TemplatePiece::Text(&template[text_start..]));
+    }
+    pieces
+}
+
+/// A template that starts like JSON (`{` or `[`) must be JSON once its placeholders
+/// are filled, and placeholders cannot be object keys (EventBridge's rules).
+fn check_json_template(template: &str) -> Result<(), String> {
+    if !template.trim_start().starts_with(['{', '[']) {
+        return Ok(());
+    }
+    // Fill placeholders inside strings with a NUL escape (to spot keys later) and
+    // outside strings with null.
+    let mut filled = String::with_capacity(template.len());
+    for piece in template_pieces(template) {
+        match piece {
+            TemplatePiece::Text(text) => filled.push_str(text),
+            TemplatePiece::Placeholder { in_string, .. } => {
+                filled.push_str(if in_string { "\\u0000" } else { "null" })
+            }
+        }
     }
     let doc = json::parse(&filled, MAX_DEPTH).map_err(|e| {
         format!(

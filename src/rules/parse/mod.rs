@@ -26,7 +26,9 @@ use crate::pattern::{Pattern, PatternError, PatternLimits};
 use super::Problem;
 use super::model::{Position, Rule, RuleState};
 
-pub use input::{PREDEFINED_VARIABLES, eventbridge_json_path, placeholders};
+pub use input::{
+    PREDEFINED_VARIABLES, TemplatePiece, eventbridge_json_path, placeholders, template_pieces,
+};
 
 /// What a file's checks may look at outside the file.
 #[derive(Debug, Clone)]
