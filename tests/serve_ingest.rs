@@ -163,3 +163,41 @@ async fn the_wildcard_complexity_limit_is_configurable_for_rule_loading() {
     let s: Value = serde_json::from_str(&status).unwrap();
     assert_eq!(s["rules"], 1, "{status}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn missing_operation_inputs_are_validation_errors() {
+    let server = Server::start(&[], "");
+    let cases = [
+        (
+            "TestEventPattern",
+            json!({"Event": "{}"}),
+            "1 validation error detected: Value null at 'eventPattern' failed to satisfy constraint: Member must not be null",
+        ),
+        (
+            "TestEventPattern",
+            json!({"EventPattern": "{}"}),
+            "1 validation error detected: Value null at 'event' failed to satisfy constraint: Member must not be null",
+        ),
+        (
+            "DescribeRule",
+            json!({}),
+            "1 validation error detected: Value null at 'name' failed to satisfy constraint: Member must not be null",
+        ),
+        (
+            "ListTargetsByRule",
+            json!({}),
+            "1 validation error detected: Value null at 'rule' failed to satisfy constraint: Member must not be null",
+        ),
+        (
+            "ListRules",
+            json!({"Limit": 0}),
+            "1 validation error detected: Value '0' at 'limit' failed to satisfy constraint: Member must have value between 1 and 100",
+        ),
+    ];
+    for (op, body, message) in cases {
+        let (status, answer) = server.aws(op, body).await;
+        assert_eq!(status, 400, "{op}");
+        assert_eq!(answer["__type"], "ValidationException", "{op}");
+        assert_eq!(answer["message"], message, "{op}");
+    }
+}
