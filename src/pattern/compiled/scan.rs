@@ -19,7 +19,21 @@ pub(super) struct PathNode {
     children: Vec<(Box<[u8]>, u32)>,
     /// Built when a node has many children.
     lookup: Option<FxHashMap<Box<[u8]>, u32>>,
+    /// The first bytes of the children's segments (a dot for an empty segment,
+    /// which a dotted key reaches by starting with a dot): most keys an event
+    /// has at a named level start with none of them and miss without a compare.
+    first_bytes: [u64; 4],
     pub field: Option<u32>,
+}
+
+impl PathNode {
+    #[inline]
+    fn may_lead(&self, key: &[u8]) -> bool {
+        match key.first() {
+            Some(&b) => self.first_bytes[(b >> 6) as usize] & (1 << (b & 63)) != 0,
+            None => true,
+        }
+    }
 }
 
 const HASHED_CHILDREN: usize = 8;
@@ -54,6 +68,10 @@ impl PathTrie {
     /// The node an event key leads to from `node`, splitting dotted keys.
     #[inline]
     fn follow(&self, node: u32, key: &[u8]) -> Option<u32> {
+        // A dotted key's first segment starts with its first byte too.
+        if !self.nodes[node as usize].may_lead(key) {
+            return None;
+        }
         // Segments never hold dots, so a dotted key can only miss as a whole.
         let found = self.child(node, key);
         if found.is_some() || !swar::has_dot(key) {
@@ -74,6 +92,8 @@ impl PathTrie {
                     self.nodes.push(PathNode::default());
                     let parent = &mut self.nodes[node as usize];
                     parent.children.push((segment.as_bytes().into(), c));
+                    let first = segment.as_bytes().first().copied().unwrap_or(b'.');
+                    parent.first_bytes[(first >> 6) as usize] |= 1 << (first & 63);
                     if parent.children.len() > HASHED_CHILDREN {
                         parent.lookup = Some(parent.children.iter().cloned().collect());
                     }
@@ -985,6 +1005,24 @@ mod tests {
                 r#"0=Number("2")@[(0, 1)]"#,
                 "1=Null@[]",
                 "0=Bool(true)@[]",
+            ]
+        );
+    }
+
+    #[test]
+    fn empty_segments_are_reached_by_empty_and_dotted_keys() {
+        let got = run(
+            &["", "a", ".b", "c.d"],
+            r#"{"": 1, ".b": 2, "a": 3, "x.d": 4, "c.d": 5, "b": 6}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            got,
+            [
+                "0=Number(\"1\")@[]",
+                "2=Number(\"2\")@[]",
+                "1=Number(\"3\")@[]",
+                "3=Number(\"5\")@[]"
             ]
         );
     }
