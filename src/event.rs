@@ -65,18 +65,19 @@ pub struct EnvelopeFields<'a> {
 /// `detail-type`, `source`, `account`, `time`, `region`, `resources`, `detail`.
 pub fn build_envelope(f: &EnvelopeFields<'_>) -> Vec<u8> {
     let mut bytes = Vec::with_capacity(f.detail.len() + 256);
-    bytes.extend_from_slice(b"{\"version\":\"0\",\"id\":");
-    push_json_string(&mut bytes, f.id);
-    bytes.extend_from_slice(b",\"detail-type\":");
-    push_json_string(&mut bytes, f.detail_type);
-    bytes.extend_from_slice(b",\"source\":");
-    push_json_string(&mut bytes, f.source);
-    bytes.extend_from_slice(b",\"account\":");
-    push_json_string(&mut bytes, f.account);
-    bytes.extend_from_slice(b",\"time\":");
-    push_json_string(&mut bytes, f.time);
-    bytes.extend_from_slice(b",\"region\":");
-    push_json_string(&mut bytes, f.region);
+    bytes.extend_from_slice(b"{\"version\":\"0\"");
+    let strings: [(&[u8], &str); 6] = [
+        (b",\"id\":", f.id),
+        (b",\"detail-type\":", f.detail_type),
+        (b",\"source\":", f.source),
+        (b",\"account\":", f.account),
+        (b",\"time\":", f.time),
+        (b",\"region\":", f.region),
+    ];
+    for (key, value) in strings {
+        bytes.extend_from_slice(key);
+        push_json_string(&mut bytes, value);
+    }
     bytes.extend_from_slice(b",\"resources\":[");
     for (i, r) in f.resources.iter().enumerate() {
         if i > 0 {

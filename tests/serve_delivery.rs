@@ -33,12 +33,7 @@ async fn retries_5xx_then_delivers() {
     );
     let server = Server::start(&[("r.json", &rule)], FAST_RETRIES);
     let id = server.put("app", json!({"n": 1})).await;
-    for _ in 0..500 {
-        if peer.count() >= 3 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    peer.wait_for(3).await;
     assert_eq!(peer.count(), 3, "two failures and one success");
     let delivered: Value = serde_json::from_str(&peer.bodies()[2]).unwrap();
     assert_eq!(delivered["id"], id);
@@ -152,12 +147,7 @@ async fn retry_after_is_honoured() {
     );
     let server = Server::start(&[("r.json", &rule)], FAST_RETRIES);
     server.put("app", json!({})).await;
-    for _ in 0..500 {
-        if peer.count() >= 2 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    peer.wait_for(2).await;
     let times: Vec<_> = peer
         .requests
         .lock()

@@ -12,16 +12,6 @@ use std::time::Duration;
 use serde_json::{Value, json};
 use serve_support::{FAST_RETRIES, Peer, Server, http_rule, read_lines};
 
-async fn wait_for_requests(peer: &Peer, n: usize) {
-    for _ in 0..1000 {
-        if peer.count() >= n {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    panic!("the peer saw {} requests, expected {n}", peer.count());
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_drains_in_flight_deliveries_and_refuses_new_requests() {
     let peer = Peer::start(Arc::new(|_, _| (200, vec![], Duration::from_millis(200)))).await;
@@ -75,7 +65,7 @@ async fn the_drain_timeout_dead_letters_what_is_left() {
     for i in 0..5 {
         ids.insert(server.put("app", json!({ "i": i })).await);
     }
-    wait_for_requests(&peer, 5).await;
+    peer.wait_for(5).await;
     server.sigterm();
     let exit = tokio::task::block_in_place(|| server.wait_exit(Duration::from_secs(15)));
     assert!(exit.success(), "{exit:?}");
@@ -105,7 +95,7 @@ async fn without_a_dlq_what_is_left_is_logged_with_its_event_id() {
         "[retry]\nbase_delay_ms = 30000\nmax_delay_ms = 60000\n[server]\ndrain_timeout_ms = 200\n";
     let mut server = Server::start(&[("r.json", &rule)], config);
     let id = server.put("app", json!({})).await;
-    wait_for_requests(&peer, 1).await;
+    peer.wait_for(1).await;
     server.sigterm();
     let exit = tokio::task::block_in_place(|| server.wait_exit(Duration::from_secs(15)));
     assert!(exit.success());
@@ -153,7 +143,7 @@ async fn a_full_router_throttles_entries_and_cloudevents() {
     assert_eq!(response.status().as_u16(), 429);
     assert_eq!(response.headers()["retry-after"], "1");
     // Once the slow deliveries finish, there is room again and all five arrive.
-    wait_for_requests(&peer, 5).await;
+    peer.wait_for(5).await;
     tokio::time::sleep(Duration::from_millis(2_300)).await;
     let id = server.put("app", json!({"after": true})).await;
     assert!(!id.is_empty());

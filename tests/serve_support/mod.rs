@@ -276,6 +276,18 @@ impl Peer {
         self.requests.lock().unwrap().len()
     }
 
+    /// Waits (at most 10 s) until the peer has seen `n` requests; fails loudly
+    /// otherwise.
+    pub async fn wait_for(&self, n: usize) {
+        for _ in 0..1000 {
+            if self.count() >= n {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        panic!("the peer saw {} requests, expected {n}", self.count());
+    }
+
     pub fn bodies(&self) -> Vec<String> {
         self.requests
             .lock()
