@@ -53,11 +53,15 @@ impl Outcome {
 struct Shared {
     worst: AtomicU8,
     notify: Mutex<Option<oneshot::Sender<Outcome>>>,
-    _permit: Option<OwnedSemaphorePermit>,
+    permit: Option<OwnedSemaphorePermit>,
 }
 
 impl Drop for Shared {
     fn drop(&mut self) {
+        // Release the admission permit before telling the waiter: whoever is
+        // told the event is done may at once admit the next one, and must find
+        // its slot free (fields would otherwise drop only after this body).
+        drop(self.permit.take());
         let outcome = Outcome::from_u8(*self.worst.get_mut());
         if let Some(tx) = self.notify.get_mut().ok().and_then(Option::take) {
             let _ = tx.send(outcome);
@@ -96,7 +100,7 @@ impl Completion {
             shared: Some(Arc::new(Shared {
                 worst: AtomicU8::new(Outcome::Delivered as u8),
                 notify: Mutex::new(tx),
-                _permit: permit,
+                permit,
             })),
         }
     }
