@@ -27,6 +27,7 @@ pub struct Config {
     pub retry: RetryConfig,
     pub file: FileConfig,
     pub auth: AuthConfig,
+    pub plugins: PluginsConfig,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -100,6 +101,73 @@ impl Default for LimitsConfig {
             max_event_depth: 128,
             max_search_steps: DEFAULT_SEARCH_STEPS,
             max_wildcard_complexity: PatternLimits::default().max_wildcard_complexity,
+        }
+    }
+}
+
+/// The Wasm plugin host: the sandbox's default limits (a rule's `Transform` may
+/// set its own `Limits`), the circuit breaker and the compile cache.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PluginsConfig {
+    /// CPU time one `transform` (or `init`) call may take before it is cut off.
+    pub timeout_ms: u64,
+    /// Linear memory one plugin instance may grow to.
+    pub memory_mib: u64,
+    /// Outputs one call may return.
+    pub max_outputs: usize,
+    /// Bytes of all outputs of one call together.
+    pub max_output_bytes: usize,
+    /// Wasm stack per call (engine-wide).
+    pub stack_kib: usize,
+    /// Plugin instances alive at once (one per worker thread and binding), the
+    /// size of the pre-allocated instance pool.
+    pub max_instances: u32,
+    /// Log lines (the `log` import, stdout and stderr) kept per instance per
+    /// second; the rest are counted and dropped.
+    pub logs_per_second: u32,
+    /// Longest log message kept; longer ones are truncated.
+    pub log_max_bytes: usize,
+    /// Failures within `breaker_window_ms` that open a binding's circuit breaker.
+    pub breaker_failures: u32,
+    pub breaker_window_ms: u64,
+    /// How long an open breaker sends events straight to the dead-letter path
+    /// before it lets one through to try again.
+    pub breaker_cooldown_ms: u64,
+    /// Threads that run plugins (the router's transform stage); 0 means one per
+    /// CPU core.
+    pub threads: usize,
+    /// Where compiled plugins are cached, keyed by content and engine. Default
+    /// `$XDG_CACHE_HOME/switchyard/plugins` (or `~/.cache/...`); `""` disables.
+    pub cache_dir: Option<PathBuf>,
+}
+
+impl PluginsConfig {
+    /// `threads`, with 0 resolved to the number of CPU cores.
+    pub fn thread_count(&self) -> usize {
+        match self.threads {
+            0 => std::thread::available_parallelism().map_or(2, |n| n.get()),
+            n => n,
+        }
+    }
+}
+
+impl Default for PluginsConfig {
+    fn default() -> Self {
+        PluginsConfig {
+            timeout_ms: 50,
+            memory_mib: 64,
+            max_outputs: 100,
+            max_output_bytes: 4 * 1024 * 1024,
+            stack_kib: 512,
+            max_instances: 1000,
+            logs_per_second: 50,
+            log_max_bytes: 4096,
+            breaker_failures: 5,
+            breaker_window_ms: 10_000,
+            breaker_cooldown_ms: 30_000,
+            threads: 0,
+            cache_dir: None,
         }
     }
 }
@@ -242,6 +310,13 @@ impl Config {
                 self.limits.put_events_max_bytes,
             ),
             ("limits.max_body_bytes", self.limits.max_body_bytes),
+            ("plugins.timeout_ms", self.plugins.timeout_ms as usize),
+            ("plugins.memory_mib", self.plugins.memory_mib as usize),
+            ("plugins.max_outputs", self.plugins.max_outputs),
+            ("plugins.max_output_bytes", self.plugins.max_output_bytes),
+            ("plugins.stack_kib", self.plugins.stack_kib),
+            ("plugins.max_instances", self.plugins.max_instances as usize),
+            ("plugins.breaker_failures", self.plugins.breaker_failures as usize),
         ];
         for (name, value) in positive {
             if value == 0 {

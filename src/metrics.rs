@@ -7,7 +7,7 @@
 //! never looks a label set up. Gauges for queue depths are set when `/metrics` is
 //! scraped, by whoever owns the queues.
 
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use prometheus_client::encoding::text::encode;
 use prometheus_client::metrics::counter::Counter;
@@ -17,6 +17,15 @@ use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
 
 pub type Labels = Vec<(String, String)>;
+
+fn plugin_histogram() -> Histogram {
+    // 250 ns to about 1 s, in factors of 4.
+    Histogram::new(prometheus_client::metrics::histogram::exponential_buckets(
+        0.000_000_25,
+        4.0,
+        12,
+    ))
+}
 
 fn histogram() -> Histogram {
     // 100 µs to about 100 s, in factors of 2.5.
@@ -42,6 +51,18 @@ pub struct Metrics {
     pub target_queue_depth: Family<Labels, Gauge>,
     pub in_flight_events: Gauge,
     pub rules_generation: Gauge,
+    pub plugin: Arc<PluginMetrics>,
+}
+
+/// Per (plugin, rule, target) binding of a Wasm plugin.
+pub struct PluginMetrics {
+    pub invocations: Family<Labels, Counter>,
+    pub failures: Family<Labels, Counter>,
+    pub outputs: Family<Labels, Counter>,
+    pub dropped: Family<Labels, Counter>,
+    pub instantiations: Family<Labels, Counter>,
+    pub state: Family<Labels, Gauge>,
+    pub duration: Family<Labels, Histogram, fn() -> Histogram>,
 }
 
 impl Default for Metrics {
@@ -68,6 +89,15 @@ impl Metrics {
             target_queue_depth: Family::default(),
             in_flight_events: Gauge::default(),
             rules_generation: Gauge::default(),
+            plugin: Arc::new(PluginMetrics {
+                invocations: Family::default(),
+                failures: Family::default(),
+                outputs: Family::default(),
+                dropped: Family::default(),
+                instantiations: Family::default(),
+                state: Family::default(),
+                duration: Family::new_with_constructor(plugin_histogram),
+            }),
         };
         {
             let mut r = m.registry.lock().unwrap();
@@ -140,6 +170,42 @@ impl Metrics {
                 "rules_generation",
                 "Generation of the running rule set",
                 m.rules_generation.clone(),
+            );
+            let p = &m.plugin;
+            r.register(
+                "plugin_invocations",
+                "Calls of a Wasm plugin's transform",
+                p.invocations.clone(),
+            );
+            r.register(
+                "plugin_failures",
+                "Plugin calls that failed, by ERROR_CODE (PluginTimeout, PluginTrap, ...); their events were dead-lettered",
+                p.failures.clone(),
+            );
+            r.register(
+                "plugin_outputs",
+                "Events a plugin returned (a split counts each)",
+                p.outputs.clone(),
+            );
+            r.register(
+                "plugin_dropped_events",
+                "Events a plugin dropped (it returned no output)",
+                p.dropped.clone(),
+            );
+            r.register(
+                "plugin_instantiations",
+                "Plugin instances created (one per worker thread, again after a trap)",
+                p.instantiations.clone(),
+            );
+            r.register(
+                "plugin_state",
+                "A plugin binding's state: 0 closed (healthy), 1 open circuit breaker, 2 half-open, 3 disabled by a fatal error",
+                p.state.clone(),
+            );
+            r.register(
+                "plugin_duration_seconds",
+                "Time of one plugin transform call",
+                p.duration.clone(),
             );
         }
         m

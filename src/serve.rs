@@ -1,8 +1,9 @@
 //! `switchyard serve`: wiring the stages together and the admin endpoints.
 //!
 //! It owns startup (config, rules watcher, router, targets, the one HTTP
-//! listener), the HTTP routes (AWS JSON on any `POST`, `/cloudevents[/{bus}]`,
-//! `/healthz`, `/readyz`, `/metrics`, `/status/rules`) and shutdown: on SIGTERM or
+//! listener, the plugin host and its watcher), the HTTP routes (AWS JSON on any
+//! `POST`, `/cloudevents[/{bus}]`, `/healthz`, `/readyz`, `/metrics`,
+//! `/status/rules`, `/status/plugins`) and shutdown: on SIGTERM or
 //! SIGINT it stops accepting (new requests get 503), waits for queued and
 //! in-flight deliveries up to the drain timeout, then settles what is left
 //! (dead-lettered where the target has a destination, otherwise logged with its
@@ -31,6 +32,8 @@ use crate::rules::{LoadOptions, PublishHook, RulesWatcher, WatchOptions};
 use crate::sources::aws_json::{self, AwsError};
 use crate::sources::{SourceContext, cloudevents, sigv4};
 use crate::targets::TargetFactory;
+use crate::transform::wasm::PluginHost;
+use crate::transform::wasm::watch::PluginWatcher;
 
 /// What `serve` was asked to run.
 pub struct ServeOptions {
@@ -42,6 +45,8 @@ pub struct ServeOptions {
 struct AppState {
     sources: SourceContext,
     watcher: Mutex<RulesWatcher>,
+    plugins: Arc<PluginHost>,
+    routes: Arc<ArcSwap<Routes>>,
     draining: AtomicBool,
 }
 
@@ -66,6 +71,7 @@ pub async fn serve(options: ServeOptions) -> Result<(), String> {
             max_in_flight: config.router.max_in_flight_events,
             max_hops: config.router.max_hops,
             limits,
+            transform_threads: config.plugins.thread_count(),
         },
         metrics.clone(),
         routes.clone(),
@@ -75,20 +81,27 @@ pub async fn serve(options: ServeOptions) -> Result<(), String> {
     if let Some(d) = &config.router.dead_letter {
         ingest.set_dead_letter(factory.build_configured(d)?);
     }
-    let builder = Arc::new(RoutesBuilder::new(
-        factory,
-        config.clone(),
-        metrics.clone(),
-        shutdown.clone(),
-    ));
-
-    let hook_routes = routes.clone();
-    let hook_builder = builder.clone();
     let mut load = LoadOptions::new(&options.rules_dir);
-    load.pattern_limits.max_wildcard_complexity = config.limits.max_wildcard_complexity;
     if let Some(p) = &options.plugins_dir {
         load = load.with_plugins_dir(p);
     }
+    let plugins_dir = load.plugins_dir.clone();
+    let plugins = PluginHost::new(
+        &plugins_dir,
+        &config.plugins,
+        limits.max_bytes,
+        Some(metrics.plugin.clone()),
+    )?;
+    let load = load.with_plugins(plugins.clone());
+    let builder = Arc::new(
+        RoutesBuilder::new(factory, config.clone(), metrics.clone(), shutdown.clone())
+            .with_plugins(plugins.clone()),
+    );
+
+    let hook_routes = routes.clone();
+    let hook_builder = builder.clone();
+    let mut load = load;
+    load.pattern_limits.max_wildcard_complexity = config.limits.max_wildcard_complexity;
     let watch = WatchOptions {
         load,
         event_limits: limits,
@@ -109,6 +122,19 @@ pub async fn serve(options: ServeOptions) -> Result<(), String> {
     watcher
         .reload_on_sighup()
         .map_err(|e| format!("cannot handle SIGHUP: {e}"))?;
+    // Without a plugins directory there is nothing to watch (and no plugin to
+    // run); one created later is picked up on restart.
+    let reloader = watcher.reloader();
+    let _plugin_watcher = if plugins_dir.is_dir() {
+        Some(PluginWatcher::start(
+            plugins.clone(),
+            Duration::from_millis(150),
+            move || reloader.force_reload(),
+        )?)
+    } else {
+        tracing::info!("no plugins directory {}", plugins_dir.display());
+        None
+    };
     let status = watcher.status();
     let problems: usize = status.files.iter().map(|f| f.problems.len()).sum();
     tracing::info!(
@@ -128,6 +154,8 @@ pub async fn serve(options: ServeOptions) -> Result<(), String> {
             sigv4,
         ),
         watcher: Mutex::new(watcher),
+        plugins,
+        routes: routes.clone(),
         draining: AtomicBool::new(false),
     });
 
@@ -147,6 +175,7 @@ pub async fn serve(options: ServeOptions) -> Result<(), String> {
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics_text))
         .route("/status/rules", get(rules_status))
+        .route("/status/plugins", get(plugins_status))
         .route("/cloudevents", post(cloudevents_default))
         .route("/cloudevents/{bus}", post(cloudevents_bus))
         .fallback(aws)
@@ -330,7 +359,22 @@ async fn metrics_text(State(state): State<Arc<AppState>>) -> Response {
 
 async fn rules_status(State(state): State<Arc<AppState>>) -> Response {
     let status = state.watcher.lock().unwrap().status();
-    let body = serde_json::to_vec_pretty(&status).unwrap_or_default();
+    json_response(&status)
+}
+
+/// Every plugin file (loaded, or why not) and every binding's health.
+async fn plugins_status(State(state): State<Arc<AppState>>) -> Response {
+    let routes = state.routes.load();
+    let bindings: Vec<_> = routes.bindings().map(|b| b.status()).collect();
+    json_response(&serde_json::json!({
+        "directory": state.plugins.dir(),
+        "plugins": state.plugins.status(),
+        "bindings": bindings,
+    }))
+}
+
+fn json_response(value: &impl serde::Serialize) -> Response {
+    let body = serde_json::to_vec_pretty(value).unwrap_or_default();
     Response::builder()
         .header("content-type", "application/json")
         .body(Body::from(body))

@@ -9,6 +9,7 @@ use clap::{Parser, Subcommand};
 mod bench;
 mod check;
 mod input;
+mod plugin;
 mod serve;
 mod test_pattern;
 mod test_rule;
@@ -39,6 +40,9 @@ enum Command {
     /// CloudEvents), the rules directory hot-reloaded, delivery with retries and
     /// dead letters, admin endpoints. Stops cleanly on SIGTERM/SIGINT.
     Serve(serve::Args),
+    /// Plugin tools: scaffold a plugin crate, validate a component, run one once.
+    #[command(subcommand)]
+    Plugin(plugin::Command),
     /// Measure the matcher, or generate benchmark data.
     #[command(subcommand)]
     Bench(bench::Command),
@@ -52,6 +56,7 @@ pub fn run() -> ExitCode {
         Command::Check(args) => check::run(&args),
         Command::TestRule(args) => test_rule::run(&args),
         Command::Serve(args) => serve::run(&args),
+        Command::Plugin(command) => plugin::run(&command),
         Command::Bench(command) => bench::run(&command),
     }
 }

@@ -30,6 +30,18 @@ pub struct Failure {
     pub retry_attempts: u32,
 }
 
+impl Failure {
+    /// A failure before any delivery attempt (matching, shaping, a plugin).
+    pub fn now(error_code: &'static str, error_message: String) -> Failure {
+        Failure {
+            error_code,
+            error_message,
+            exhausted_retry_condition: None,
+            retry_attempts: 0,
+        }
+    }
+}
+
 #[derive(Serialize)]
 struct Attributes<'a> {
     #[serde(rename = "RULE_ARN")]

@@ -176,12 +176,21 @@ impl TargetHandle {
     }
 
     /// Settles a delivery that failed before it could be attempted (its input
-    /// could not be shaped): straight to the dead-letter path.
-    pub fn dead_letter_now(&self, event: Arc<Event>, failure: Failure, completion: Completion) {
+    /// could not be shaped, its plugin failed): straight to the dead-letter
+    /// path, with the payload that was to be sent or transformed, if any.
+    pub fn dead_letter_now(
+        &self,
+        event: Arc<Event>,
+        payload: Option<Bytes>,
+        failure: Failure,
+        completion: Completion,
+    ) {
         let shared = self.shared.clone();
         tokio::spawn(async move {
             shared.metrics.failed.inc();
-            shared.dead_letter(&event, None, &failure, completion).await;
+            shared
+                .dead_letter(&event, payload.as_deref(), &failure, completion)
+                .await;
         });
     }
 

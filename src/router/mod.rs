@@ -10,6 +10,9 @@
 //!   validated at ingest), shape each matched target's input and queue a
 //!   [`delivery::Delivery`] on that target's queue. An event the matcher
 //!   refuses goes to the router's dead-letter destination with the reason.
+//! - A target with a `Transform` hands its shaped payload to the
+//!   `transform_stage`, which runs the Wasm plugin on its own threads and queues
+//!   the plugin's outputs as deliveries.
 //! - `delivery` owns per-target queues, retries and dead letters; `routes` the
 //!   route table per snapshot; `completion` the end-to-end acknowledgement.
 
@@ -17,6 +20,7 @@ pub mod completion;
 pub mod dead_letter;
 pub mod delivery;
 pub mod routes;
+pub mod transform_stage;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
@@ -33,7 +37,8 @@ use crate::transform::input::{EventView, ShapeContext};
 use completion::{Completion, Outcome};
 use dead_letter::{DeadLetter, DeadLetterRecord, Failure};
 use delivery::{Delivery, TargetHandle};
-use routes::Routes;
+use routes::{PluginRoute, Routes};
+use transform_stage::{TransformItem, TransformStage};
 
 /// Why an event was not accepted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -56,6 +61,9 @@ struct IngestInner {
     /// by the target factory, which itself needs this entrance).
     dead_letter: DeadLetter,
     dead_letter_target: OnceLock<Arc<dyn Target>>,
+    /// Started with the first event that needs a plugin.
+    transform_stage: OnceLock<TransformStage>,
+    transform_threads: usize,
 }
 
 /// The router's entrance, cheap to clone.
@@ -93,21 +101,27 @@ impl Ingest {
     pub fn submit_all(&self, events: Vec<(Arc<Event>, Completion)>) {
         let inner = &*self.inner;
         let routes = inner.routes.load();
-        let mut deliveries = Vec::new();
+        let mut out = Routed::default();
         for (event, completion) in events {
-            route(
-                &routes,
-                event,
-                completion,
-                &inner.metrics,
-                &mut deliveries,
-                || DeadLetter {
+            route(&routes, event, completion, &inner.metrics, &mut out, || {
+                DeadLetter {
                     target: inner.dead_letter_target.get().cloned(),
                     ..inner.dead_letter.clone()
-                },
-            );
+                }
+            });
         }
-        delivery::dispatch(deliveries);
+        delivery::dispatch(out.deliveries);
+        if !out.transforms.is_empty() {
+            inner
+                .transform_stage
+                .get_or_init(|| {
+                    TransformStage::start(
+                        inner.transform_threads,
+                        tokio::runtime::Handle::current(),
+                    )
+                })
+                .submit(out.transforms);
+        }
     }
 
     /// Sets the router's dead-letter destination (once, at startup).
@@ -144,6 +158,8 @@ pub struct RouterSettings {
     pub max_in_flight: usize,
     pub max_hops: u32,
     pub limits: EventLimits,
+    /// Threads of the transform stage (Wasm plugins).
+    pub transform_threads: usize,
 }
 
 impl Ingest {
@@ -177,9 +193,19 @@ impl Ingest {
                 metrics,
                 dead_letter,
                 dead_letter_target: OnceLock::new(),
+                transform_stage: OnceLock::new(),
+                transform_threads: settings.transform_threads,
             }),
         }
     }
+}
+
+/// What routing a request produced: deliveries to queue now, and plugin work
+/// for the transform stage.
+#[derive(Default)]
+struct Routed {
+    deliveries: Vec<(Arc<TargetHandle>, Delivery)>,
+    transforms: Vec<TransformItem>,
 }
 
 /// Matches one event on one snapshot and collects its deliveries.
@@ -188,7 +214,7 @@ fn route(
     event: Arc<Event>,
     completion: Completion,
     metrics: &Metrics,
-    deliveries: &mut Vec<(Arc<TargetHandle>, Delivery)>,
+    out: &mut Routed,
     dead_letter: impl FnOnce() -> DeadLetter,
 ) {
     let _span = tracing::debug_span!("route", event_id = %event.id, bus = %event.bus).entered();
@@ -202,12 +228,7 @@ fn route(
                 .router_errors
                 .get_or_create(&labels(&[("reason", "MatcherRefused")]))
                 .inc();
-            let failure = Failure {
-                error_code: "MatcherRefused",
-                error_message: e.to_string(),
-                exhausted_retry_condition: None,
-                retry_attempts: 0,
-            };
+            let failure = Failure::now("MatcherRefused", e.to_string());
             let dead_letter = dead_letter();
             tokio::spawn(async move {
                 let record = DeadLetterRecord {
@@ -245,8 +266,8 @@ fn route(
                 };
                 target.input.shape(&view, &ctx).map(Bytes::from)
             };
-            match payload {
-                Ok(payload) => deliveries.push((
+            match (payload, &target.plugin) {
+                (Ok(payload), None) => out.deliveries.push((
                     target.handle.clone(),
                     Delivery {
                         event: event.clone(),
@@ -254,14 +275,27 @@ fn route(
                         completion: completion.split(),
                     },
                 )),
-                Err(e) => target.handle.dead_letter_now(
+                (Ok(payload), Some(PluginRoute::Bound(binding))) => {
+                    out.transforms.push(TransformItem {
+                        binding: binding.clone(),
+                        handle: target.handle.clone(),
+                        event: event.clone(),
+                        payload,
+                        completion: completion.split(),
+                    })
+                }
+                (Ok(payload), Some(PluginRoute::Unavailable(why))) => {
+                    target.handle.dead_letter_now(
+                        event.clone(),
+                        Some(payload),
+                        Failure::now("PluginUnavailable", why.clone()),
+                        completion.split(),
+                    )
+                }
+                (Err(e), _) => target.handle.dead_letter_now(
                     event.clone(),
-                    Failure {
-                        error_code: e.code,
-                        error_message: e.message,
-                        exhausted_retry_condition: None,
-                        retry_attempts: 0,
-                    },
+                    None,
+                    Failure::now(e.code, e.message),
                     completion.split(),
                 ),
             }

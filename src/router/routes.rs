@@ -1,11 +1,15 @@
 //! The route table: for each rule of a rule-set snapshot, its ARN, its counters
-//! and, per target, the compiled input shaping and the delivery handle.
+//! and, per target, the compiled input shaping, the plugin binding and the
+//! delivery handle.
 //!
 //! [`RoutesBuilder`] makes one [`Routes`] per published snapshot (on the rules
 //! watcher's thread, off the hot path) and keeps delivery handles across reloads
 //! while a target's definition is unchanged, so its queue, connections and
 //! pending retries carry on. A changed or removed target's old handle drains and
-//! stops once no snapshot uses it.
+//! stops once no snapshot uses it. Plugin bindings are kept the same way while
+//! the plugin file and the `Transform` are unchanged (their instances stay
+//! warm); a new plugin version gets a new binding, and calls in flight finish on
+//! the old one, which the previous snapshot holds.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -16,7 +20,8 @@ use tokio_util::sync::CancellationToken;
 use super::delivery::{HandleSettings, TargetHandle, TargetSpec};
 use crate::config::Config;
 use crate::metrics::{Metrics, labels};
-use crate::rules::{Rule, RuleSet};
+use crate::rules::{Rule, RuleSet, Transform};
+use crate::transform::wasm::{Binding, PluginHost};
 use crate::targets::{Attempt, BoxFuture, DeliveryError, Target, TargetFactory};
 use crate::transform::input::CompiledInput;
 
@@ -38,7 +43,16 @@ pub struct TargetRoute {
     /// The event itself, unchanged: no shaping, no copy.
     pub passes_event: bool,
     pub input: CompiledInput,
+    /// The target's `Transform`, if it has one.
+    pub plugin: Option<PluginRoute>,
     pub handle: Arc<TargetHandle>,
+}
+
+/// A target's plugin: bound, or why not (its events are dead-lettered with
+/// `PluginUnavailable` until a reload fixes it).
+pub enum PluginRoute {
+    Bound(Arc<Binding>),
+    Unavailable(String),
 }
 
 impl Routes {
@@ -53,6 +67,17 @@ impl Routes {
         self.by_rule
             .iter()
             .flat_map(|r| r.targets.iter().map(|t| &t.handle))
+    }
+
+    /// Every plugin binding, for `/status`.
+    pub fn bindings(&self) -> impl Iterator<Item = &Arc<Binding>> {
+        self.by_rule
+            .iter()
+            .flat_map(|r| r.targets.iter())
+            .filter_map(|t| match &t.plugin {
+                Some(PluginRoute::Bound(b)) => Some(b),
+                _ => None,
+            })
     }
 }
 
@@ -71,6 +96,14 @@ pub struct RoutesBuilder {
     metrics: Arc<Metrics>,
     shutdown: CancellationToken,
     handles: Mutex<HashMap<(String, String), Arc<TargetHandle>>>,
+    plugins: Option<Arc<PluginHost>>,
+    bindings: Mutex<HashMap<(String, String), KeptBinding>>,
+}
+
+/// A binding and what it was made from.
+struct KeptBinding {
+    transform: Transform,
+    binding: Arc<Binding>,
 }
 
 impl RoutesBuilder {
@@ -86,7 +119,15 @@ impl RoutesBuilder {
             metrics,
             shutdown,
             handles: Mutex::new(HashMap::new()),
+            plugins: None,
+            bindings: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// Targets' `Transform`s bind plugins from this host.
+    pub fn with_plugins(mut self, host: Arc<PluginHost>) -> RoutesBuilder {
+        self.plugins = Some(host);
+        self
     }
 
     pub fn factory(&self) -> &TargetFactory {
@@ -96,6 +137,8 @@ impl RoutesBuilder {
     pub fn build(&self, rules: Arc<RuleSet>) -> Routes {
         let mut previous = self.handles.lock().unwrap();
         let mut kept: HashMap<(String, String), Arc<TargetHandle>> = HashMap::new();
+        let mut previous_bindings = self.bindings.lock().unwrap();
+        let mut kept_bindings = HashMap::new();
         let mut by_rule = Vec::with_capacity(rules.rules().len());
         let (region, account) = (&self.config.server.region, &self.config.server.account);
         for rule in rules.rules() {
@@ -122,11 +165,26 @@ impl RoutesBuilder {
                     Some(h) if h.spec == spec => h,
                     _ => self.spawn_handle(rule, &target.id, &arn, spec),
                 };
+                let plugin = target.transform.as_ref().map(|t| {
+                    let kept = previous_bindings.remove(&key);
+                    let route = self.bind(rule, &target.id, t, kept);
+                    if let PluginRoute::Bound(binding) = &route {
+                        kept_bindings.insert(
+                            key.clone(),
+                            KeptBinding {
+                                transform: t.clone(),
+                                binding: binding.clone(),
+                            },
+                        );
+                    }
+                    route
+                });
                 kept.insert(key, handle.clone());
                 let input = CompiledInput::new(&target.input);
                 targets.push(TargetRoute {
                     passes_event: input.is_matched_event(),
                     input,
+                    plugin,
                     handle,
                 });
             }
@@ -138,8 +196,37 @@ impl RoutesBuilder {
             });
         }
         *previous = kept;
+        *previous_bindings = kept_bindings;
         self.metrics.rules_generation.set(rules.generation() as i64);
         Routes { rules, by_rule }
+    }
+
+    /// The binding for a target's `Transform`: the kept one while the plugin
+    /// and the `Transform` are unchanged, else a new one.
+    fn bind(
+        &self,
+        rule: &Rule,
+        target_id: &str,
+        transform: &Transform,
+        kept: Option<KeptBinding>,
+    ) -> PluginRoute {
+        let Some(host) = &self.plugins else {
+            return PluginRoute::Unavailable("this process runs no plugin host".into());
+        };
+        let current = host.registry().get(&transform.plugin);
+        if let (Some(k), Ok(plugin)) = (&kept, &current)
+            && k.transform == *transform
+            && Arc::ptr_eq(&k.binding.plugin, plugin)
+        {
+            return PluginRoute::Bound(k.binding.clone());
+        }
+        match host.bind(transform, &rule.name, target_id) {
+            Ok(binding) => PluginRoute::Bound(Arc::new(binding)),
+            Err(why) => {
+                tracing::error!(rule = %rule.name, target = target_id, "plugin unavailable: {why}");
+                PluginRoute::Unavailable(why)
+            }
+        }
     }
 
     fn spawn_handle(

@@ -27,6 +27,8 @@ pub struct LoadOptions {
     pub plugins_dir: PathBuf,
     /// Limits on `EventPattern` (EventBridge's by default).
     pub pattern_limits: PatternLimits,
+    /// The plugin host that judges `Transform`s (see `ParseContext::plugins`).
+    pub plugins: Option<super::PluginChecker>,
 }
 
 impl LoadOptions {
@@ -40,7 +42,14 @@ impl LoadOptions {
             rules_dir,
             plugins_dir,
             pattern_limits: PatternLimits::default(),
+            plugins: None,
         }
+    }
+
+    /// Rules load only with `Transform`s this host can run.
+    pub fn with_plugins(mut self, host: std::sync::Arc<dyn super::PluginCheck>) -> LoadOptions {
+        self.plugins = Some(super::PluginChecker(host));
+        self
     }
 
     pub fn with_plugins_dir(mut self, plugins_dir: impl Into<PathBuf>) -> LoadOptions {
@@ -149,6 +158,7 @@ impl DirectoryState {
         let context = ParseContext {
             plugins_dir: self.options.plugins_dir.clone(),
             pattern_limits: self.options.pattern_limits,
+            plugins: self.options.plugins.clone(),
         };
         let mut candidates = Vec::new();
         for path in listed {

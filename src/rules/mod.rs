@@ -27,10 +27,28 @@ use serde::Serialize;
 pub use directory::{DirectoryState, FileState, FileStatus, LoadOptions};
 pub use model::{
     Destination, InputTransformer, JsonPath, Position, RetryPolicy, Rule, RuleState, Target,
-    TargetInput, Transform,
+    TargetInput, Transform, TransformLimits,
 };
 pub use snapshot::RuleSet;
-pub use watch::{PublishHook, RulesWatcher, Status, WatchOptions};
+pub use watch::{PublishHook, Reloader, RulesWatcher, Status, WatchOptions};
+
+/// What loading rules asks of the plugin host (`crate::transform::wasm`):
+/// whether a target's `Transform` runs, for that rule and target. The error is
+/// the problem reported at the `Transform` (a missing or broken plugin, or
+/// `init` refusing the `Config`).
+pub trait PluginCheck: Send + Sync {
+    fn check(&self, transform: &Transform, rule: &str, target: &str) -> Result<(), String>;
+}
+
+/// A shared [`PluginCheck`], for load options.
+#[derive(Clone)]
+pub struct PluginChecker(pub std::sync::Arc<dyn PluginCheck>);
+
+impl fmt::Debug for PluginChecker {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("PluginChecker")
+    }
+}
 
 /// Something wrong in a rule file, where it is, and what to do about it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

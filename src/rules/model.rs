@@ -177,6 +177,17 @@ pub struct Transform {
     pub plugin_path: PathBuf,
     /// `Config` as compact JSON text (an object); `{}` when absent.
     pub config: String,
+    pub limits: TransformLimits,
+}
+
+/// `Transform.Limits`: this target's own sandbox limits; an unset one is the
+/// `[plugins]` configuration's.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TransformLimits {
+    pub timeout_ms: Option<u64>,
+    pub memory_mib: Option<u64>,
+    pub maximum_outputs: Option<usize>,
+    pub maximum_output_bytes: Option<usize>,
 }
 
 /// `RetryPolicy`, with EventBridge's ranges and defaults.

@@ -73,6 +73,19 @@ pub struct Status {
     pub directory_error: Option<String>,
 }
 
+/// See [`RulesWatcher::reloader`]; does nothing once the watcher is gone.
+pub struct Reloader(Mutex<Sender<Command>>);
+
+impl Reloader {
+    pub fn force_reload(&self) {
+        let _ = self
+            .0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .send(Command::FullReload);
+    }
+}
+
 enum Command {
     Changed,
     FullReload,
@@ -162,6 +175,11 @@ impl RulesWatcher {
     /// once; the reload happens on the watcher's thread.
     pub fn force_reload(&self) {
         let _ = self.commands.send(Command::FullReload);
+    }
+
+    /// A handle that forces full reloads from elsewhere (the plugins watcher).
+    pub fn reloader(&self) -> Reloader {
+        Reloader(Mutex::new(self.commands.clone()))
     }
 
     /// Makes SIGHUP force a full reload (as long as this watcher lives).

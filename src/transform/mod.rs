@@ -13,5 +13,6 @@
 //! stage that reads the shaped payload).
 
 pub mod input;
+pub mod wasm;
 
 pub use input::{CompiledInput, EventView, ShapeContext, ShapeError};

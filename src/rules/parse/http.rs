@@ -187,7 +187,7 @@ impl Reader<'_> {
     }
 
     /// A whole number within `low..=high`.
-    fn whole_number(
+    pub(super) fn whole_number(
         &mut self,
         json: &Json,
         location: &str,

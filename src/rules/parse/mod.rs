@@ -17,6 +17,7 @@
 mod http;
 mod input;
 mod target;
+mod transform;
 
 use std::path::{Path, PathBuf};
 
@@ -37,6 +38,8 @@ pub struct ParseContext {
     pub plugins_dir: PathBuf,
     /// Limits on `EventPattern` (size, `$or` combinations, wildcard complexity).
     pub pattern_limits: PatternLimits,
+    /// Judges `Transform`s; without one, a plugin file only has to exist.
+    pub plugins: Option<super::PluginChecker>,
 }
 
 impl ParseContext {
@@ -45,6 +48,7 @@ impl ParseContext {
         ParseContext {
             plugins_dir: plugins_dir.into(),
             pattern_limits: PatternLimits::default(),
+            plugins: None,
         }
     }
 }
@@ -415,7 +419,12 @@ impl Reader<'_> {
             }
         };
         let targets = match obj.get("Targets") {
-            Some(v) => self.targets(v, &join(location, "Targets"), bus.unwrap_or("default")),
+            Some(v) => self.targets(
+                v,
+                &join(location, "Targets"),
+                bus.unwrap_or("default"),
+                name,
+            ),
             None => Vec::new(),
         };
 

@@ -1,13 +1,13 @@
 //! Targets and where they deliver: `Targets`, each target's destination (`Kafka`,
-//! `File`, `Stdout`, `EventBus`; `Http` is `http`'s), `Transform`, `RetryPolicy`
-//! and `DeadLetterConfig`.
+//! `File`, `Stdout`, `EventBus`; `Http` is `http`'s), `RetryPolicy` and
+//! `DeadLetterConfig` (`Transform` is `transform`'s).
 
 use std::path::PathBuf;
 
 use crate::json::{Json, JsonValue, Member};
-use crate::rules::model::{Destination, Position, RetryPolicy, Target, Transform};
+use crate::rules::model::{Destination, Position, RetryPolicy, Target};
 
-use super::{MAX_NAME, Obj, Reader, join};
+use super::{Obj, Reader, join};
 
 const MAX_TARGETS: usize = 5;
 const RETRY_ATTEMPTS: (u64, u64) = (0, 185);
@@ -30,7 +30,14 @@ const TARGET_FIELDS: &[&str] = &[
 ];
 
 impl Reader<'_> {
-    pub(super) fn targets(&mut self, json: &Json, location: &str, bus: &str) -> Vec<Target> {
+    /// `rule` is the rule's name when it is valid (plugins are `init`ed with it).
+    pub(super) fn targets(
+        &mut self,
+        json: &Json,
+        location: &str,
+        bus: &str,
+        rule: Option<&str>,
+    ) -> Vec<Target> {
         let JsonValue::Array(items) = &json.value else {
             self.type_problem(json, location, "an array of targets");
             return Vec::new();
@@ -49,7 +56,7 @@ impl Reader<'_> {
         let mut ids: Vec<(&str, usize)> = Vec::new();
         for (i, item) in items.iter().enumerate() {
             let here = format!("{location}[{i}]");
-            let id = self.target(item, &here, bus, &mut targets);
+            let id = self.target(item, &here, bus, rule, &mut targets);
             if let Some((id, id_json)) = id {
                 if let Some(&(_, first)) = ids.iter().find(|(seen, _)| *seen == id) {
                     let Position { line, column } = self.position(first);
@@ -74,6 +81,7 @@ impl Reader<'_> {
         json: &'j Json,
         location: &str,
         bus: &str,
+        rule: Option<&str>,
         out: &mut Vec<Target>,
     ) -> Option<(&'j str, &'j Json)> {
         let before = self.problems.len();
@@ -101,9 +109,10 @@ impl Reader<'_> {
             );
         }
         let input = self.target_input(&obj, location);
+        let transform_at = join(location, "Transform");
         let transform = obj
             .get("Transform")
-            .and_then(|v| self.transform(v, &join(location, "Transform")));
+            .and_then(|v| self.transform(v, &transform_at).map(|t| (t, v)));
         let retry_policy = match obj.get("RetryPolicy") {
             Some(v) => self.retry_policy(v, &join(location, "RetryPolicy")),
             None => Some(RetryPolicy::default()),
@@ -114,6 +123,14 @@ impl Reader<'_> {
                 .and_then(|o| self.destination(&o, &here, true))
         });
 
+        // Whether the plugin runs with this Config is asked last, once the
+        // rest of the target is valid: it instantiates the plugin.
+        if self.problems.len() == before
+            && let (Some((t, at)), Some((id, _)), Some(rule)) = (&transform, id, rule)
+        {
+            self.check_plugin(t, at, &transform_at, rule, id);
+        }
+        let transform = transform.map(|(t, _)| t);
         if self.problems.len() == before
             && let (Some((id, _)), Some((destination, destination_at)), Some(input), Some(retry)) =
                 (id, destination, input, retry_policy)
@@ -247,62 +264,6 @@ impl Reader<'_> {
         Some((destination, at))
     }
 
-    fn transform(&mut self, json: &Json, location: &str) -> Option<Transform> {
-        let obj = self.object(json, location, &["Plugin", "Config"])?;
-        let plugin = match obj.get("Plugin") {
-            Some(v) => {
-                let here = join(location, "Plugin");
-                self.name(
-                    v,
-                    &here,
-                    "plugin name",
-                    MAX_NAME,
-                    |c| c.is_ascii_alphanumeric() || c == '_' || c == '-',
-                    "letters, digits, '_' or '-'",
-                )
-                .and_then(|name| {
-                    let path = self.context.plugins_dir.join(format!("{name}.wasm"));
-                    if path.is_file() {
-                        Some((name, path))
-                    } else {
-                        self.problem(
-                            v,
-                            &here,
-                            format!(
-                                "plugin \"{name}\" does not exist: expected the file {}",
-                                path.display()
-                            ),
-                        );
-                        None
-                    }
-                })
-            }
-            None => {
-                self.missing(&obj, location, "Plugin");
-                None
-            }
-        };
-        let config = match obj.get("Config") {
-            None => Some("{}".to_string()),
-            Some(
-                v @ Json {
-                    value: JsonValue::Object(_),
-                    ..
-                },
-            ) => Some(v.to_string()),
-            Some(v) => {
-                self.type_problem(v, &join(location, "Config"), "an object");
-                None
-            }
-        };
-        let (plugin, plugin_path) = plugin?;
-        Some(Transform {
-            plugin: plugin.to_string(),
-            plugin_path,
-            config: config?,
-        })
-    }
-
     fn retry_policy(&mut self, json: &Json, location: &str) -> Option<RetryPolicy> {
         let obj = self.object(
             json,
@@ -324,30 +285,9 @@ impl Reader<'_> {
             ),
         ] {
             let Some(v) = obj.get(key) else { continue };
-            let here = join(location, key);
-            let JsonValue::Number(n) = &v.value else {
-                self.type_problem(v, &here, "a whole number");
-                ok = false;
-                continue;
-            };
-            match n.parse::<u64>() {
-                Ok(x) if (low..=high).contains(&x) => *field = x as u32,
-                Ok(_) => {
-                    self.problem(
-                        v,
-                        &here,
-                        format!("{n} is out of range: use {low} to {high}"),
-                    );
-                    ok = false;
-                }
-                Err(_) => {
-                    self.problem(
-                        v,
-                        &here,
-                        format!("{n} is not a whole number: use {low} to {high}"),
-                    );
-                    ok = false;
-                }
+            match self.whole_number(v, &join(location, key), (low, high)) {
+                Some(x) => *field = x as u32,
+                None => ok = false,
             }
         }
         ok.then_some(policy)
