@@ -1,12 +1,15 @@
 //! `switchyard check DIR`: validates a rules directory exactly as the server loads
 //! it, prints every problem as `file:line:column: message`, then a summary.
 //! Exit 0 when there is no problem, 1 when there is any, 2 when the directory can
-//! not be read.
+//! not be read. `Transform` plugins are loaded and `init`ed with their `Config`,
+//! as the server does.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use crate::config::Config;
 use crate::rules::{DirectoryState, LoadOptions};
+use crate::transform::wasm::PluginHost;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -15,13 +18,40 @@ pub struct Args {
     /// Where Transform plugins live [default: `plugins` beside DIR].
     #[arg(long, value_name = "DIR")]
     plugins: Option<PathBuf>,
+    /// The server's config file, for its limits (`[limits]`, `[plugins]`).
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
 }
 
 pub fn run(args: &Args) -> ExitCode {
+    let config = match &args.config {
+        Some(path) => match Config::load(path) {
+            Ok(c) => c,
+            Err(e) => {
+                eprintln!("switchyard check: {e}");
+                return ExitCode::from(2);
+            }
+        },
+        None => Config::default(),
+    };
     let mut options = LoadOptions::new(&args.dir);
     if let Some(plugins) = &args.plugins {
         options = options.with_plugins_dir(plugins);
     }
+    options.pattern_limits.max_wildcard_complexity = config.limits.max_wildcard_complexity;
+    let host = match PluginHost::new(
+        &options.plugins_dir,
+        &config.plugins,
+        config.limits.envelope_limits().max_bytes,
+        None,
+    ) {
+        Ok(host) => host,
+        Err(e) => {
+            eprintln!("switchyard check: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let options = options.with_plugins(host);
     let (state, problems) = match DirectoryState::check(options) {
         Ok(result) => result,
         Err(e) => {

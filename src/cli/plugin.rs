@@ -62,6 +62,15 @@ pub enum Command {
 }
 
 pub fn run(command: &Command) -> ExitCode {
+    // What the plugin logs (its `log` calls, stdout, stderr) goes to stderr.
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,plugin=trace"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(false)
+        .without_time()
+        .init();
     let result = match command {
         Command::New { name, dir, sdk } => scaffold(name, dir, sdk.as_deref()),
         Command::Check {

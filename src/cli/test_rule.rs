@@ -1,7 +1,8 @@
 //! `switchyard test-rule`: a dry run of whole rules against a sample event. For
 //! each rule the event matches and each of its targets it prints exactly the
-//! bytes that target would receive after input shaping (or why shaping fails),
-//! without delivering anything; `--explain` says why the other rules did not
+//! bytes that target would receive after input shaping and its `Transform`
+//! plugin, run in the real sandbox (or why either fails), without delivering
+//! anything; `--explain` says why the other rules did not
 //! match; `EventBus` targets are followed to the rules of their bus (shown
 //! indented); `--json` prints one `{"rule", "target", "payload" | "error"}` line per
 //! target for scripts. Exit 0 when some rule matched, 1 when none did, 2 when the
@@ -10,6 +11,7 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::time::SystemTime;
 
 use crate::pattern::event::read_event;
 use crate::router::routes::rule_arn;
@@ -17,6 +19,7 @@ use crate::rules::parse::{ParseContext, parse_file};
 use crate::rules::{Destination, DirectoryState, LoadOptions, Rule};
 use crate::targets::describe;
 use crate::transform::input::{CompiledInput, EventView, ShapeContext};
+use crate::transform::wasm::PluginHost;
 
 use super::input::read_json_arg;
 
@@ -46,9 +49,13 @@ pub struct Args {
     /// Say why rules did not match.
     #[arg(long)]
     explain: bool,
-    /// One JSON object per target: {"rule", "target", "payload"} or {"rule", "target", "error"}.
+    /// One JSON object per target: {"rule", "target", "payload"} or {"rule", "target", "error"}
+    /// (one line per output when a plugin runs; {"rule", "target", "dropped": true} for none).
     #[arg(long)]
     json: bool,
+    /// Where Transform plugins live [default: `plugins` beside the rules].
+    #[arg(long, value_name = "DIR")]
+    plugins: Option<PathBuf>,
 }
 
 pub fn run(args: &Args) -> ExitCode {
@@ -62,16 +69,35 @@ pub fn run(args: &Args) -> ExitCode {
     }
 }
 
-fn load_rules(path: &Path) -> Result<Vec<Arc<Rule>>, String> {
+/// The plugins directory: `--plugins`, else `plugins` beside the rules.
+fn plugins_dir(args: &Args) -> PathBuf {
+    match &args.plugins {
+        Some(dir) => dir.clone(),
+        None if args.rules.is_dir() => LoadOptions::new(&args.rules).plugins_dir,
+        None => args
+            .rules
+            .parent()
+            .unwrap_or(Path::new("."))
+            .join("plugins"),
+    }
+}
+
+fn load_rules(path: &Path, host: &Arc<PluginHost>) -> Result<Vec<Arc<Rule>>, String> {
     let (rules, problems) = if path.is_dir() {
-        let (state, problems) = DirectoryState::check(LoadOptions::new(path))
+        let options = LoadOptions::new(path)
+            .with_plugins_dir(host.dir())
+            .with_plugins(host.clone());
+        let (state, problems) = DirectoryState::check(options)
             .map_err(|e| format!("cannot read the rules directory {}: {e}", path.display()))?;
         (state.rules(), problems)
     } else {
         let text = std::fs::read_to_string(path)
             .map_err(|e| format!("cannot read the rule file {}: {e}", path.display()))?;
-        let plugins_dir = path.parent().unwrap_or(Path::new(".")).join("plugins");
-        let parsed = parse_file(path, &text, &ParseContext::new(plugins_dir));
+        let context = ParseContext {
+            plugins: Some(crate::rules::PluginChecker(host.clone())),
+            ..ParseContext::new(host.dir())
+        };
+        let parsed = parse_file(path, &text, &context);
         let rules = if parsed.problems.is_empty() {
             parsed.rules.into_iter().map(Arc::new).collect()
         } else {
@@ -93,7 +119,14 @@ fn load_rules(path: &Path) -> Result<Vec<Arc<Rule>>, String> {
 }
 
 fn dry_run(args: &Args) -> Result<bool, String> {
-    let rules = load_rules(&args.rules)?;
+    let config = crate::config::Config::default();
+    let host = PluginHost::new(
+        &plugins_dir(args),
+        &config.plugins,
+        config.limits.envelope_limits().max_bytes,
+        None,
+    )?;
+    let rules = load_rules(&args.rules, &host)?;
     let text = read_json_arg(&args.event, "event")?;
     read_event(text.as_bytes(), &Default::default()).map_err(|e| format!("event: {e}"))?;
     // The server holds envelopes compactly; so does the dry run.
@@ -115,6 +148,7 @@ fn dry_run(args: &Args) -> Result<bool, String> {
         args,
         rules: &rules,
         ingestion_time: &ingestion_time,
+        plugins: &host,
     };
     run.on_bus(&args.bus, text.as_bytes(), 0)
 }
@@ -126,6 +160,14 @@ struct DryRun<'a> {
     args: &'a Args,
     rules: &'a [Arc<Rule>],
     ingestion_time: &'a str,
+    plugins: &'a PluginHost,
+}
+
+/// What one target would receive: its payloads, or why it gets none.
+enum Outcome {
+    /// Shaped (and transformed): one payload, or a plugin's outputs.
+    Payloads(Vec<Vec<u8>>),
+    Error(String),
 }
 
 impl DryRun<'_> {
@@ -179,48 +221,95 @@ impl DryRun<'_> {
                 ingestion_time: self.ingestion_time,
             };
             for target in &rule.targets {
-                let shaped = CompiledInput::new(&target.input).shape(&view, &ctx);
+                let outcome = self.target_outcome(rule, target, &view, &ctx);
+                let ran_plugin = target.transform.is_some();
                 if args.json {
-                    let line = match &shaped {
-                        Ok(bytes) => serde_json::json!({
-                            "rule": rule.name,
-                            "target": target.id,
-                            "payload": String::from_utf8_lossy(bytes),
-                        }),
-                        Err(e) => serde_json::json!({
-                            "rule": rule.name,
-                            "target": target.id,
-                            "error": e.to_string(),
-                        }),
+                    let base = |extra: serde_json::Value| {
+                        let mut line = serde_json::json!({"rule": rule.name, "target": target.id});
+                        if let (Some(o), serde_json::Value::Object(e)) = (line.as_object_mut(), extra) {
+                            o.extend(e);
+                        }
+                        line
                     };
-                    println!("{line}");
+                    match &outcome {
+                        Outcome::Payloads(p) if p.is_empty() => {
+                            println!("{}", base(serde_json::json!({"dropped": true})))
+                        }
+                        Outcome::Payloads(p) => {
+                            for bytes in p {
+                                let payload = String::from_utf8_lossy(bytes);
+                                println!("{}", base(serde_json::json!({"payload": payload})));
+                            }
+                        }
+                        Outcome::Error(e) => println!("{}", base(serde_json::json!({"error": e}))),
+                    }
                 } else {
+                    let via = target
+                        .transform
+                        .as_ref()
+                        .map(|t| format!(", via plugin {}", t.plugin))
+                        .unwrap_or_default();
                     println!(
-                        "{indent}  target {} ({}):",
+                        "{indent}  target {} ({}{via}):",
                         target.id,
                         describe(&target.destination)
                     );
-                    match &shaped {
-                        Ok(bytes) => println!("{indent}    {}", String::from_utf8_lossy(bytes)),
-                        Err(e) => println!(
+                    match &outcome {
+                        Outcome::Payloads(p) if p.is_empty() && ran_plugin => {
+                            println!("{indent}    (the plugin dropped the event: nothing is sent)")
+                        }
+                        Outcome::Payloads(p) => {
+                            for bytes in p {
+                                println!("{indent}    {}", String::from_utf8_lossy(bytes));
+                            }
+                        }
+                        Outcome::Error(e) => println!(
                             "{indent}    error: {e} (the event would go to the dead-letter destination)"
                         ),
                     }
                 }
-                if let (Ok(bytes), Destination::EventBus { name }) = (&shaped, &target.destination)
+                if let (Outcome::Payloads(payloads), Destination::EventBus { name }) =
+                    (&outcome, &target.destination)
                 {
-                    if hops + 1 > MAX_HOPS {
-                        if !args.json {
-                            println!(
-                                "{indent}    (hop limit {MAX_HOPS} reached: the event would go to the dead-letter destination)"
-                            );
+                    for bytes in payloads {
+                        if hops + 1 > MAX_HOPS {
+                            if !args.json {
+                                println!(
+                                    "{indent}    (hop limit {MAX_HOPS} reached: the event would go to the dead-letter destination)"
+                                );
+                            }
+                        } else {
+                            any |= self.on_bus(name, bytes, hops + 1)?;
                         }
-                    } else {
-                        any |= self.on_bus(name, bytes, hops + 1)?;
                     }
                 }
             }
         }
         Ok(any)
+    }
+
+    /// Shapes the event for one target and runs its plugin, if any.
+    fn target_outcome(
+        &self,
+        rule: &Rule,
+        target: &crate::rules::Target,
+        view: &EventView<'_>,
+        ctx: &ShapeContext<'_>,
+    ) -> Outcome {
+        let shaped = match CompiledInput::new(&target.input).shape(view, ctx) {
+            Ok(bytes) => bytes,
+            Err(e) => return Outcome::Error(e.to_string()),
+        };
+        let Some(transform) = &target.transform else {
+            return Outcome::Payloads(vec![shaped]);
+        };
+        let binding = match self.plugins.bind(transform, &rule.name, &target.id) {
+            Ok(b) => b,
+            Err(why) => return Outcome::Error(format!("PluginUnavailable: {why}")),
+        };
+        match binding.transform(&shaped, SystemTime::now()) {
+            Ok(outputs) => Outcome::Payloads(outputs.into_iter().map(|b| b.to_vec()).collect()),
+            Err(f) => Outcome::Error(format!("{}: {}", f.code, f.message)),
+        }
     }
 }

@@ -141,6 +141,16 @@ pub struct Binding {
     counters: Counters,
 }
 
+impl std::fmt::Debug for Binding {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Binding")
+            .field("plugin", &self.plugin.name)
+            .field("rule", &self.label.rule)
+            .field("target", &self.label.target)
+            .finish()
+    }
+}
+
 impl Binding {
     /// Binds `plugin` and proves it: one instance is created and `init`ed with
     /// the configuration, so a refused config rejects the rule at load.
@@ -391,7 +401,10 @@ impl Binding {
                         format!("the plugin called exit({}) during {during}", exit.0),
                     );
                 }
-                let mut message = format!("the plugin trapped during {during}: {error}");
+                // The root cause is the trap itself ("wasm trap: ..."); the
+                // outer layers are a backtrace, which belongs in logs.
+                let cause = error.chain().last().map_or_else(|| error.to_string(), |c| c.to_string());
+                let mut message = format!("the plugin trapped during {during}: {cause}");
                 let panic = panic_message(&stderr);
                 if !panic.is_empty() {
                     message.push_str(": ");
@@ -453,7 +466,12 @@ impl Binding {
 /// writes `thread '<unnamed>' panicked at src/lib.rs:3:5:` then the message).
 fn panic_message(stderr: &str) -> String {
     let from = stderr.find("panicked at").unwrap_or(0);
-    stderr[from..].trim().replace('\n', " ")
+    let lines: Vec<&str> = stderr[from..]
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with("note: run with `RUST_BACKTRACE"))
+        .collect();
+    lines.join(" ")
 }
 
 /// The configuration object with `rule` and `target` added.
@@ -471,11 +489,8 @@ mod tests {
 
     #[test]
     fn the_panic_message_is_taken_from_stderr() {
-        let stderr = "noise\nthread '<unnamed>' panicked at src/lib.rs:9:5:\nboom: on purpose\nnote: run with RUST_BACKTRACE\n";
-        assert_eq!(
-            panic_message(stderr),
-            "panicked at src/lib.rs:9:5: boom: on purpose note: run with RUST_BACKTRACE"
-        );
+        let stderr = "noise\nthread '<unnamed>' (1) panicked at src/lib.rs:9:5:\nboom: on purpose\nnote: run with `RUST_BACKTRACE=1` environment variable to display a backtrace\n";
+        assert_eq!(panic_message(stderr), "panicked at src/lib.rs:9:5: boom: on purpose");
     }
 
     #[test]

@@ -83,13 +83,13 @@ impl Sandbox {
     pub fn drain_output(&mut self) -> String {
         let out = self.stdout.take();
         if !out.is_empty() {
-            for line in String::from_utf8_lossy(&out).lines() {
+            for line in String::from_utf8_lossy(&out).lines().filter(|l| !l.trim().is_empty()) {
                 self.log.write(Level::Info, "stdout", line);
             }
         }
         let err = self.stderr.take();
         let text = String::from_utf8_lossy(&err).into_owned();
-        for line in text.lines() {
+        for line in text.lines().filter(|l| !l.trim().is_empty()) {
             self.log.write(Level::Warn, "stderr", line);
         }
         text
