@@ -196,7 +196,7 @@ fn init_errors_and_forbidden_imports_are_refused_with_the_plugins_words() {
     let err = host.load_file(&plugin_file("fs-import")).unwrap_err();
     assert_eq!(
         err,
-        "plugin \"fs-import\" imports `wasi:filesystem/types@0.2.6`, which plugins may not use: \
+        "plugin \"fs-import\" did not load: it imports `wasi:filesystem/types@0.2.6`, which plugins may not use: \
          a plugin gets no filesystem, network or HTTP access; it may import switchyard:plugin/log \
          and WASI's io, clocks, random and cli interfaces"
     );
@@ -210,7 +210,10 @@ fn files_that_are_not_components_are_refused() {
     std::fs::write(&garbage, b"not wasm at all").unwrap();
     let err = host.load_file(&garbage).unwrap_err();
     assert!(
-        err.starts_with(&format!("{}: not a valid WebAssembly component: ", garbage.display())),
+        err.starts_with(&format!(
+            "plugin \"garbage\" did not load: {}: not a valid WebAssembly component: ",
+            garbage.display()
+        )),
         "{err}"
     );
     let core = dir.path().join("core.wasm");
@@ -218,7 +221,7 @@ fn files_that_are_not_components_are_refused() {
     assert_eq!(
         host.load_file(&core).unwrap_err(),
         format!(
-            "{} is a core WebAssembly module, not a component: build it for wasm32-wasip2 \
+            "plugin \"core\" did not load: {} is a core WebAssembly module, not a component: build it for wasm32-wasip2 \
              (cargo build --target wasm32-wasip2), which makes a component",
             core.display()
         )

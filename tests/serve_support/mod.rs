@@ -26,7 +26,11 @@ pub struct Server {
 impl Server {
     /// Starts `serve` with these rule files (name, JSON text) and config (TOML).
     pub fn start(rules: &[(&str, &str)], config: &str) -> Server {
-        let dir = tempfile::tempdir().unwrap();
+        Server::start_in(tempfile::tempdir().unwrap(), rules, config)
+    }
+
+    /// Like `start`, in a directory prepared already (e.g. with `plugins/`).
+    pub fn start_in(dir: tempfile::TempDir, rules: &[(&str, &str)], config: &str) -> Server {
         let rules_dir = dir.path().join("rules");
         std::fs::create_dir(&rules_dir).unwrap();
         for (name, text) in rules {
@@ -38,6 +42,11 @@ impl Server {
             .args(["--config", "config.toml"])
             .current_dir(dir.path())
             .env("RUST_LOG", "info")
+            // One plugin compile cache for every test run of this checkout.
+            .env(
+                "XDG_CACHE_HOME",
+                Path::new(env!("CARGO_MANIFEST_DIR")).join("target/test-cache"),
+            )
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())

@@ -61,8 +61,14 @@ pub fn load_file(
     path: &Path,
     cache_dir: Option<&Path>,
 ) -> Result<Plugin, String> {
-    let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    load_bytes(engine, name, path, &bytes, cache_dir)
+    std::fs::read(path)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))
+        .and_then(|bytes| load_bytes(engine, name, path, &bytes, cache_dir))
+        .map_err(|why| did_not_load(name, &why))
+}
+
+fn did_not_load(name: &str, why: &str) -> String {
+    format!("plugin \"{name}\" did not load: {why}")
 }
 
 fn load_bytes(
@@ -85,7 +91,7 @@ fn load_bytes(
     let (imports, exports) = interface(&engine.engine, &component);
     if let Some(forbidden) = imports.iter().find(|i| !import_allowed(i)) {
         return Err(format!(
-            "plugin \"{name}\" imports `{forbidden}`, which plugins may not use: a plugin \
+            "it imports `{forbidden}`, which plugins may not use: a plugin \
              gets no filesystem, network or HTTP access; it may import {PLUGIN_PACKAGE}log \
              and WASI's io, clocks, random and cli interfaces"
         ));
@@ -93,10 +99,10 @@ fn load_bytes(
     let instance_pre = engine
         .linker
         .instantiate_pre(&component)
-        .map_err(|e| format!("plugin \"{name}\" cannot be linked: {}", chain(&e)))?;
+        .map_err(|e| format!("it cannot be linked: {}", chain(&e)))?;
     let pre = TransformerPre::new(instance_pre).map_err(|e| {
         format!(
-            "plugin \"{name}\" does not implement the switchyard:plugin/transformer world \
+            "it does not implement the switchyard:plugin/transformer world \
              (version 0.1.0; exports found: {}): {}",
             if exports.is_empty() { "none".to_string() } else { exports.join(", ") },
             chain(&e)
@@ -267,7 +273,7 @@ impl Registry {
             }) => Ok(p.clone()),
             Some(Entry {
                 error: Some(why), ..
-            }) => Err(format!("plugin \"{name}\" did not load: {why}")),
+            }) => Err(did_not_load(name, why)),
             _ => Err(format!(
                 "plugin \"{name}\" does not exist: expected the file {}",
                 self.dir.join(format!("{name}.wasm")).display()
