@@ -2,8 +2,9 @@
 # The whole test suite, from a fresh Linux machine with Rust: formatting, lints,
 # unit, integration, property and conformance tests, then the Python client tests
 # (tests/py: boto3, the AWS CLI and the CloudEvents SDK against the real binary) in
-# a virtualenv that scripts/python-deps.sh installs. Later stages add the peers the
-# tests need (a Kafka-protocol broker, the wasm target) here.
+# a virtualenv that scripts/python-deps.sh installs. The Wasm plugins (plugins/, a
+# workspace of their own) are built for wasm32-wasip2 first and their native unit
+# tests run with the rest; the host's tests load the built components.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -16,10 +17,13 @@ cargo clippy --all-targets --locked -- -D warnings
 echo "== python clients (target/py-venv: boto3, awscli, cloudevents, pytest)"
 # Installed first: tests/sigv4_cli.rs drives the server with boto3 too.
 python=$(./scripts/python-deps.sh | tail -n 1)
-echo "== cargo test"
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
-cargo test --all-targets --locked 2>&1 | tee "$log"
+echo "== plugins (scripts/build-plugins.sh --test: wasm32-wasip2 components, native unit tests)"
+(cd plugins && cargo fmt --all -- --check && cargo clippy --all-targets --locked -- -D warnings)
+./scripts/build-plugins.sh --test 2>&1 | tee "$log"
+echo "== cargo test"
+cargo test --all-targets --locked 2>&1 | tee -a "$log"
 read -r cargo_passed cargo_failed < <(awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i) ~ /^passed;?$/) p += $(i-1); if ($(i) ~ /^failed;?$/) f += $(i-1) } }
      END { printf "%d %d\n", p, f }' "$log")
 

@@ -316,7 +316,10 @@ impl Config {
             ("plugins.max_output_bytes", self.plugins.max_output_bytes),
             ("plugins.stack_kib", self.plugins.stack_kib),
             ("plugins.max_instances", self.plugins.max_instances as usize),
-            ("plugins.breaker_failures", self.plugins.breaker_failures as usize),
+            (
+                "plugins.breaker_failures",
+                self.plugins.breaker_failures as usize,
+            ),
         ];
         for (name, value) in positive {
             if value == 0 {

@@ -49,6 +49,7 @@ async fn rig(rules: serde_json::Value) -> Rig {
             max_in_flight: 16,
             max_hops: 4,
             limits,
+            transform_threads: 1,
         },
         metrics.clone(),
         routes.clone(),

@@ -24,19 +24,34 @@ fn host(config: PluginsConfig) -> Arc<PluginHost> {
     PluginHost::new(std::path::Path::new("/nonexistent"), &config, 1 << 20, None).unwrap()
 }
 
-fn bind_with(host: &PluginHost, name: &str, config: &str, limits: TransformLimits) -> Result<Binding, String> {
+fn bind_with(
+    host: &PluginHost,
+    name: &str,
+    config: &str,
+    limits: TransformLimits,
+) -> Result<Binding, String> {
     let plugin = host.load_file(&plugin_file(name))?;
     host.bind_plugin(plugin, config, host.limits(&limits))
 }
 
 fn bind(name: &str, config: &str) -> Binding {
-    bind_with(&host(PluginsConfig::default()), name, config, TransformLimits::default()).unwrap()
+    bind_with(
+        &host(PluginsConfig::default()),
+        name,
+        config,
+        TransformLimits::default(),
+    )
+    .unwrap()
 }
 
 fn run(binding: &Binding, event: &str) -> Result<Vec<String>, Failure> {
     binding
         .transform(event.as_bytes(), SystemTime::now())
-        .map(|outs| outs.iter().map(|b| String::from_utf8(b.to_vec()).unwrap()).collect())
+        .map(|outs| {
+            outs.iter()
+                .map(|b| String::from_utf8(b.to_vec()).unwrap())
+                .collect()
+        })
 }
 
 #[test]
@@ -95,7 +110,11 @@ fn deep_recursion_traps_with_the_cause() {
     let shadow = bind("recursion", r#"{"mode": "shadow"}"#);
     let err = run(&shadow, EVENT).unwrap_err();
     assert_eq!(err.code, "PluginTrap");
-    assert!(err.message.contains("out of bounds memory access"), "{}", err.message);
+    assert!(
+        err.message.contains("out of bounds memory access"),
+        "{}",
+        err.message
+    );
 }
 
 #[test]
@@ -105,7 +124,8 @@ fn a_panic_is_reported_with_the_guests_message_and_the_instance_is_recreated() {
         let err = run(&b, EVENT).unwrap_err();
         assert_eq!(err.code, "PluginTrap");
         assert!(
-            err.message.starts_with("the plugin trapped during transform: "),
+            err.message
+                .starts_with("the plugin trapped during transform: "),
             "{}",
             err.message
         );
@@ -120,10 +140,26 @@ fn a_panic_is_reported_with_the_guests_message_and_the_instance_is_recreated() {
 #[test]
 fn invalid_outputs_are_refused_with_the_reason() {
     let cases = [
-        ("not-json", "{}", "output 0 is not JSON: expected ident at line 1 column 2; it starts: this is not json"),
-        ("not-object", "{}", "output 0 is JSON but not an object; it starts: [1,2,3]"),
-        ("huge-output", r#"{"mode": "many"}"#, "the plugin returned 1000 outputs; at most 100 are allowed (MaximumOutputs)"),
-        ("huge-output", r#"{"mode": "big"}"#, "the plugin returned 8388608 bytes of output; at most 4194304 are allowed (MaximumOutputBytes)"),
+        (
+            "not-json",
+            "{}",
+            "output 0 is not JSON: expected ident at line 1 column 2; it starts: this is not json",
+        ),
+        (
+            "not-object",
+            "{}",
+            "output 0 is JSON but not an object; it starts: [1,2,3]",
+        ),
+        (
+            "huge-output",
+            r#"{"mode": "many"}"#,
+            "the plugin returned 1000 outputs; at most 100 are allowed (MaximumOutputs)",
+        ),
+        (
+            "huge-output",
+            r#"{"mode": "big"}"#,
+            "the plugin returned 8388608 bytes of output; at most 4194304 are allowed (MaximumOutputBytes)",
+        ),
     ];
     for (plugin, config, message) in cases {
         let err = run(&bind(plugin, config), EVENT).unwrap_err();
@@ -135,7 +171,13 @@ fn invalid_outputs_are_refused_with_the_reason() {
         maximum_output_bytes: Some(16 << 20),
         ..Default::default()
     };
-    let b = bind_with(&host(PluginsConfig::default()), "huge-output", r#"{"mode": "big"}"#, limits).unwrap();
+    let b = bind_with(
+        &host(PluginsConfig::default()),
+        "huge-output",
+        r#"{"mode": "big"}"#,
+        limits,
+    )
+    .unwrap();
     assert_eq!(
         run(&b, EVENT).unwrap_err().message,
         "output 0 is 8388608 bytes, larger than the event size limit of 1048576 bytes"
@@ -149,13 +191,24 @@ fn reject_dead_letters_one_event_and_fatal_disables_the_binding() {
     let bad = EVENT.replace(r#""ok":true"#, r#""ok":false"#);
     let err = run(&reject, &bad).unwrap_err();
     assert_eq!(err.code, "PluginRejected");
-    assert!(err.message.starts_with("the plugin rejected the event: "), "{}", err.message);
-    assert_eq!(run(&reject, EVENT).unwrap().len(), 1, "a reject is about one event");
+    assert!(
+        err.message.starts_with("the plugin rejected the event: "),
+        "{}",
+        err.message
+    );
+    assert_eq!(
+        run(&reject, EVENT).unwrap().len(),
+        1,
+        "a reject is about one event"
+    );
 
     let fatal = bind("fatal", "{}");
     let err = run(&fatal, EVENT).unwrap_err();
     assert_eq!(err.code, "PluginFatal");
-    assert_eq!(err.message, "the plugin reported a fatal error: fatal: the plugin cannot work");
+    assert_eq!(
+        err.message,
+        "the plugin reported a fatal error: fatal: the plugin cannot work"
+    );
     let err = run(&fatal, EVENT).unwrap_err();
     assert_eq!(err.code, "PluginDisabled");
     assert_eq!(fatal.status().state, "disabled");
@@ -177,9 +230,18 @@ fn the_circuit_breaker_opens_after_repeated_failures_and_closes_after_a_good_tri
     assert_eq!(b.status().state, "open");
     let err = run(&b, EVENT).unwrap_err();
     assert_eq!(err.code, "PluginCircuitOpen");
-    assert!(err.message.starts_with("the plugin failed 3 times within 10 s; its circuit breaker is open"), "{}", err.message);
+    assert!(
+        err.message
+            .starts_with("the plugin failed 3 times within 10 s; its circuit breaker is open"),
+        "{}",
+        err.message
+    );
     std::thread::sleep(Duration::from_millis(350));
-    assert_eq!(run(&b, EVENT).unwrap().len(), 1, "the trial call goes through");
+    assert_eq!(
+        run(&b, EVENT).unwrap().len(),
+        1,
+        "the trial call goes through"
+    );
     assert_eq!(b.status().state, "closed");
 }
 
@@ -192,7 +254,10 @@ fn init_errors_and_forbidden_imports_are_refused_with_the_plugins_words() {
         "plugin \"init-fails\": init refused its Config: init-fails: refused the config on purpose"
     );
     let err = bind_with(&host, "redact", "{}", TransformLimits::default()).unwrap_err();
-    assert!(err.starts_with("plugin \"redact\": init refused its Config: redact: \"fields\""), "{err}");
+    assert!(
+        err.starts_with("plugin \"redact\": init refused its Config: redact: \"fields\""),
+        "{err}"
+    );
     let err = host.load_file(&plugin_file("fs-import")).unwrap_err();
     assert_eq!(
         err,
@@ -233,7 +298,9 @@ fn a_plugin_call_from_inside_the_async_runtime_still_works() {
     // WASI's synchronous host calls cannot block inside Tokio; `transform`
     // moves off the runtime by itself (the logger writes to stdout and stderr).
     let b = bind("logger", "{}");
-    let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
     let out = rt.block_on(async { run(&b, EVENT) }).unwrap();
     assert_eq!(out, vec![EVENT.to_string()]);
 }

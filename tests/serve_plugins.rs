@@ -63,10 +63,32 @@ async fn wait_until<F: std::future::Future<Output = bool>>(what: &str, mut f: im
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_example_plugins_reshape_what_targets_receive() {
     let rules = [
-        ("redact.json", plugin_rule("redact", "shop", "redact", json!({"fields": ["detail.customer.email", "detail.card"]}))),
-        ("enrich.json", plugin_rule("enrich", "shop", "enrich", json!({"tiers": [{"min": 100, "name": "silver"}, {"min": 1000, "name": "gold"}]}))),
-        ("split.json", plugin_rule("split", "shop", "split", json!({"path": "detail.items"}))),
-        ("ce.json", plugin_rule("ce", "shop", "cloudevents", json!({}))),
+        (
+            "redact.json",
+            plugin_rule(
+                "redact",
+                "shop",
+                "redact",
+                json!({"fields": ["detail.customer.email", "detail.card"]}),
+            ),
+        ),
+        (
+            "enrich.json",
+            plugin_rule(
+                "enrich",
+                "shop",
+                "enrich",
+                json!({"tiers": [{"min": 100, "name": "silver"}, {"min": 1000, "name": "gold"}]}),
+            ),
+        ),
+        (
+            "split.json",
+            plugin_rule("split", "shop", "split", json!({"path": "detail.items"})),
+        ),
+        (
+            "ce.json",
+            plugin_rule("ce", "shop", "cloudevents", json!({})),
+        ),
     ];
     let rules: Vec<(&str, &str)> = rules.iter().map(|(n, t)| (*n, t.as_str())).collect();
     let server = server(&["redact", "enrich", "split", "cloudevents"], &rules, "");
@@ -79,7 +101,10 @@ async fn the_example_plugins_reshape_what_targets_receive() {
 
     let redacted = &wait_for_lines(&server.path("out/redact.jsonl"), 1, WAIT).await[0];
     assert_eq!(redacted["id"], id);
-    assert_eq!(redacted["detail"]["customer"], json!({"id": "c-1", "email": "REDACTED"}));
+    assert_eq!(
+        redacted["detail"]["customer"],
+        json!({"id": "c-1", "email": "REDACTED"})
+    );
     assert_eq!(redacted["detail"]["card"], "REDACTED");
 
     let enriched = &wait_for_lines(&server.path("out/enrich.jsonl"), 1, WAIT).await[0];
@@ -119,20 +144,66 @@ async fn the_example_plugins_reshape_what_targets_receive() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hostile_plugins_are_dead_lettered_with_their_cause_while_a_good_plugin_keeps_delivering() {
     let attacks = [
-        ("loop", json!({}), "PluginTimeout", "the plugin ran past its CPU time limit of 20 ms during transform and was stopped"),
-        ("membomb", json!({}), "PluginMemoryLimit", "the plugin exceeded its memory limit of 32 MiB during transform"),
-        ("recursion", json!({"mode": "native"}), "PluginStackOverflow", "the plugin overflowed its Wasm stack during transform (plugins.stack_kib)"),
-        ("panic", json!({}), "PluginTrap", "boom: the plugin panicked on purpose"),
-        ("not-json", json!({}), "PluginOutputInvalid", "output 0 is not JSON"),
-        ("huge-output", json!({"mode": "many"}), "PluginOutputInvalid", "the plugin returned 1000 outputs; at most 100 are allowed (MaximumOutputs)"),
-        ("fatal", json!({}), "PluginFatal", "the plugin reported a fatal error: fatal: the plugin cannot work"),
+        (
+            "loop",
+            json!({}),
+            "PluginTimeout",
+            "the plugin ran past its CPU time limit of 20 ms during transform and was stopped",
+        ),
+        (
+            "membomb",
+            json!({}),
+            "PluginMemoryLimit",
+            "the plugin exceeded its memory limit of 32 MiB during transform",
+        ),
+        (
+            "recursion",
+            json!({"mode": "native"}),
+            "PluginStackOverflow",
+            "the plugin overflowed its Wasm stack during transform (plugins.stack_kib)",
+        ),
+        (
+            "panic",
+            json!({}),
+            "PluginTrap",
+            "boom: the plugin panicked on purpose",
+        ),
+        (
+            "not-json",
+            json!({}),
+            "PluginOutputInvalid",
+            "output 0 is not JSON",
+        ),
+        (
+            "huge-output",
+            json!({"mode": "many"}),
+            "PluginOutputInvalid",
+            "the plugin returned 1000 outputs; at most 100 are allowed (MaximumOutputs)",
+        ),
+        (
+            "fatal",
+            json!({}),
+            "PluginFatal",
+            "the plugin reported a fatal error: fatal: the plugin cannot work",
+        ),
     ];
     let mut files: Vec<(String, String)> = attacks
         .iter()
-        .map(|(p, config, _, _)| (format!("{p}.json"), plugin_rule(p, "attack", p, config.clone())))
+        .map(|(p, config, _, _)| {
+            (
+                format!("{p}.json"),
+                plugin_rule(p, "attack", p, config.clone()),
+            )
+        })
         .collect();
-    files.push(("good.json".into(), plugin_rule("good", "good", "passthrough", json!({}))));
-    let rules: Vec<(&str, &str)> = files.iter().map(|(n, t)| (n.as_str(), t.as_str())).collect();
+    files.push((
+        "good.json".into(),
+        plugin_rule("good", "good", "passthrough", json!({})),
+    ));
+    let rules: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(n, t)| (n.as_str(), t.as_str()))
+        .collect();
     let mut names: Vec<&str> = attacks.iter().map(|a| a.0).collect();
     names.push("passthrough");
     // A breaker that never opens here: every attack reaches the plugin.
@@ -167,14 +238,28 @@ async fn hostile_plugins_are_dead_lettered_with_their_cause_while_a_good_plugin_
         let dlq = wait_for_lines(&server.path(&format!("dlq/{plugin}.jsonl")), 3, WAIT).await;
         let first = &dlq[0];
         assert_eq!(error_code(first), code, "{plugin}: {first}");
-        assert!(error_message(first).contains(message), "{plugin}: {}", error_message(first));
-        assert_eq!(first["event"]["detail"]["round"], 0, "the original event is kept");
-        assert!(read_lines(&server.path(&format!("out/{plugin}.jsonl"))).is_empty(), "{plugin} delivered nothing");
+        assert!(
+            error_message(first).contains(message),
+            "{plugin}: {}",
+            error_message(first)
+        );
+        assert_eq!(
+            first["event"]["detail"]["round"], 0,
+            "the original event is kept"
+        );
+        assert!(
+            read_lines(&server.path(&format!("out/{plugin}.jsonl"))).is_empty(),
+            "{plugin} delivered nothing"
+        );
         if plugin == "fatal" {
             // Disabled after the first: the rest are refused without a call.
             assert_eq!(error_code(&dlq[1]), "PluginDisabled");
         } else {
-            assert_eq!(error_code(&dlq[2]), code, "{plugin}: every attack is caught");
+            assert_eq!(
+                error_code(&dlq[2]),
+                code,
+                "{plugin}: every attack is caught"
+            );
         }
     }
     let status = status(&server).await;
@@ -197,7 +282,8 @@ async fn hostile_plugins_are_dead_lettered_with_their_cause_while_a_good_plugin_
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_circuit_breaker_opens_and_closes() {
     let rule = plugin_rule("flaky", "app", "flaky", json!({}));
-    let config = "[plugins]\nbreaker_failures = 2\nbreaker_window_ms = 10000\nbreaker_cooldown_ms = 700\n";
+    let config =
+        "[plugins]\nbreaker_failures = 2\nbreaker_window_ms = 10000\nbreaker_cooldown_ms = 700\n";
     let server = server(&["flaky"], &[("r.json", &rule)], config);
     let state = r#"switchyard_plugin_state{plugin="flaky",rule="flaky",target="t"}"#;
 
@@ -210,7 +296,11 @@ async fn the_circuit_breaker_opens_and_closes() {
     server.put("app", json!({"fail": false})).await;
     let dlq = wait_for_lines(&server.path("dlq/flaky.jsonl"), 3, WAIT).await;
     assert_eq!(error_code(&dlq[0]), "PluginTrap");
-    assert_eq!(error_code(&dlq[2]), "PluginCircuitOpen", "a good event is not even tried");
+    assert_eq!(
+        error_code(&dlq[2]),
+        "PluginCircuitOpen",
+        "a good event is not even tried"
+    );
     assert!(error_message(&dlq[2]).starts_with("the plugin failed 2 times within 10 s"));
 
     tokio::time::sleep(Duration::from_millis(800)).await;
@@ -259,20 +349,44 @@ async fn a_plugin_replaced_under_load_swaps_without_losing_an_event() {
     assert_eq!(seen, sent);
     let dlq = read_lines(&server.path("dlq/r.jsonl"));
     assert!(dlq.is_empty(), "nothing dead-lettered: {dlq:?}");
-    let redacted = out.iter().filter(|e| e["detail"]["secret"] == "REDACTED").count();
-    let plain = out.iter().filter(|e| e["detail"]["secret"] == "s3cret").count();
+    let redacted = out
+        .iter()
+        .filter(|e| e["detail"]["secret"] == "REDACTED")
+        .count();
+    let plain = out
+        .iter()
+        .filter(|e| e["detail"]["secret"] == "s3cret")
+        .count();
     println!("{plain} before the swap, {redacted} after");
-    assert!(plain >= N / 3 && redacted >= N / 3, "{plain} plain, {redacted} redacted");
+    assert!(
+        plain >= N / 3 && redacted >= N / 3,
+        "{plain} plain, {redacted} redacted"
+    );
     assert_eq!(plain + redacted, N);
-    let last = &out.iter().max_by_key(|e| e["detail"]["i"].as_i64()).unwrap()["detail"];
-    assert_eq!(last["secret"], "REDACTED", "the broken file did not replace the redactor");
+    let last = &out
+        .iter()
+        .max_by_key(|e| e["detail"]["i"].as_i64())
+        .unwrap()["detail"];
+    assert_eq!(
+        last["secret"], "REDACTED",
+        "the broken file did not replace the redactor"
+    );
 
     let status = status(&server).await;
     let shape = &status["plugins"][0];
     assert_eq!(shape["name"], "shape");
     assert_eq!(shape["status"], "error");
-    assert!(shape["error"].as_str().unwrap().contains("not a valid WebAssembly component"), "{shape}");
-    assert!(shape["running_hash"].is_string(), "the previous version runs");
+    assert!(
+        shape["error"]
+            .as_str()
+            .unwrap()
+            .contains("not a valid WebAssembly component"),
+        "{shape}"
+    );
+    assert!(
+        shape["running_hash"].is_string(),
+        "the previous version runs"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -293,15 +407,24 @@ async fn a_rule_waiting_for_its_plugin_loads_when_the_plugin_appears() {
     })
     .await;
     let id = server.put("app", json!({})).await;
-    assert_eq!(wait_for_lines(&server.path("out/late.jsonl"), 1, WAIT).await[0]["id"], id);
+    assert_eq!(
+        wait_for_lines(&server.path("out/late.jsonl"), 1, WAIT).await[0]["id"],
+        id
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn forbidden_imports_and_init_errors_reject_the_rule_at_load() {
     let rules = [
         ("fs.json", plugin_rule("fs", "app", "fs-import", json!({}))),
-        ("init.json", plugin_rule("init", "app", "init-fails", json!({}))),
-        ("redact.json", plugin_rule("redact", "app", "redact", json!({"fields": "detail.x"}))),
+        (
+            "init.json",
+            plugin_rule("init", "app", "init-fails", json!({})),
+        ),
+        (
+            "redact.json",
+            plugin_rule("redact", "app", "redact", json!({"fields": "detail.x"})),
+        ),
     ];
     let rules: Vec<(&str, &str)> = rules.iter().map(|(n, t)| (*n, t.as_str())).collect();
     let server = server(&["fs-import", "init-fails", "redact"], &rules, "");
@@ -345,12 +468,26 @@ async fn plugin_logs_reach_the_server_log_with_the_plugins_name() {
     let id = server.put("app", json!({})).await;
     wait_for_lines(&server.path("out/logs.jsonl"), 1, WAIT).await;
     wait_until("the plugin's log lines", || async {
-        server.stderr_text().contains(&format!("logger: saw event {id}"))
+        server
+            .stderr_text()
+            .contains(&format!("logger: saw event {id}"))
     })
     .await;
     let log = server.stderr_text();
-    let line = log.lines().find(|l| l.contains(&format!("saw event {id}"))).unwrap();
-    assert!(line.contains("plugin=logger") && line.contains("rule=logs"), "{line}");
-    assert!(log.contains(&format!("logger stdout: {id}")), "stdout is captured");
-    assert!(log.contains(&format!("logger stderr: {id}")), "stderr is captured");
+    let line = log
+        .lines()
+        .find(|l| l.contains(&format!("saw event {id}")))
+        .unwrap();
+    assert!(
+        line.contains("plugin=logger") && line.contains("rule=logs"),
+        "{line}"
+    );
+    assert!(
+        log.contains(&format!("logger stdout: {id}")),
+        "stdout is captured"
+    );
+    assert!(
+        log.contains(&format!("logger stderr: {id}")),
+        "stderr is captured"
+    );
 }

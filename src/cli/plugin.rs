@@ -106,7 +106,9 @@ fn scaffold(name: &str, dir: &Path, sdk: Option<&Path>) -> Result<ExitCode, Stri
             "\"{name}\" is not a plugin name: use lowercase letters, digits, '-' and '_', starting with a letter"
         ));
     }
-    let sdk = sdk.map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from(BUILT_SDK));
+    let sdk = sdk
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from(BUILT_SDK));
     let sdk = sdk.canonicalize().map_err(|e| {
         format!(
             "cannot find the switchyard-plugin SDK at {}: {e} (give its directory with --sdk)",
@@ -114,7 +116,10 @@ fn scaffold(name: &str, dir: &Path, sdk: Option<&Path>) -> Result<ExitCode, Stri
         )
     })?;
     if !sdk.join("Cargo.toml").is_file() {
-        return Err(format!("{} has no Cargo.toml: it is not the SDK crate", sdk.display()));
+        return Err(format!(
+            "{} has no Cargo.toml: it is not the SDK crate",
+            sdk.display()
+        ));
     }
     let root = dir.join(name);
     if root.exists() {
@@ -172,7 +177,12 @@ fn check(file: &Path, config: &str, config_file: Option<&Path>) -> Result<ExitCo
             return Ok(ExitCode::from(1));
         }
     };
-    println!("component {} ({} bytes, sha256 {})", file.display(), plugin.size, plugin.hash);
+    println!(
+        "component {} ({} bytes, sha256 {})",
+        file.display(),
+        plugin.size,
+        plugin.hash
+    );
     println!("imports:");
     for import in &plugin.imports {
         println!("  {import}");
@@ -225,7 +235,11 @@ fn test(
             for output in &outputs {
                 println!("{}", String::from_utf8_lossy(output));
             }
-            eprintln!("{} output{}", outputs.len(), if outputs.len() == 1 { "" } else { "s" });
+            eprintln!(
+                "{} output{}",
+                outputs.len(),
+                if outputs.len() == 1 { "" } else { "s" }
+            );
             Ok(ExitCode::SUCCESS)
         }
         Err(failure) => {

@@ -226,7 +226,9 @@ impl DryRun<'_> {
                 if args.json {
                     let base = |extra: serde_json::Value| {
                         let mut line = serde_json::json!({"rule": rule.name, "target": target.id});
-                        if let (Some(o), serde_json::Value::Object(e)) = (line.as_object_mut(), extra) {
+                        if let (Some(o), serde_json::Value::Object(e)) =
+                            (line.as_object_mut(), extra)
+                        {
                             o.extend(e);
                         }
                         line

@@ -21,9 +21,9 @@ use super::delivery::{HandleSettings, TargetHandle, TargetSpec};
 use crate::config::Config;
 use crate::metrics::{Metrics, labels};
 use crate::rules::{Rule, RuleSet, Transform};
-use crate::transform::wasm::{Binding, PluginHost};
 use crate::targets::{Attempt, BoxFuture, DeliveryError, Target, TargetFactory};
 use crate::transform::input::CompiledInput;
+use crate::transform::wasm::{Binding, PluginHost};
 
 /// Everything the router needs to route on one snapshot.
 pub struct Routes {

@@ -62,7 +62,10 @@ impl TransformStage {
                 item.handle.dead_letter_now(
                     item.event,
                     Some(item.payload),
-                    Failure::now("PluginUnavailable", "the plugin threads have stopped".into()),
+                    Failure::now(
+                        "PluginUnavailable",
+                        "the plugin threads have stopped".into(),
+                    ),
                     item.completion,
                 );
             }

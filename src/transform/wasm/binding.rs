@@ -89,15 +89,21 @@ impl Counters {
         ];
         let m = metrics.as_deref();
         Counters {
-            invocations: m.map_or_else(Counter::default, |m| m.invocations.get_or_create(&labels).clone()),
-            outputs: m.map_or_else(Counter::default, |m| m.outputs.get_or_create(&labels).clone()),
-            dropped: m.map_or_else(Counter::default, |m| m.dropped.get_or_create(&labels).clone()),
+            invocations: m.map_or_else(Counter::default, |m| {
+                m.invocations.get_or_create(&labels).clone()
+            }),
+            outputs: m.map_or_else(Counter::default, |m| {
+                m.outputs.get_or_create(&labels).clone()
+            }),
+            dropped: m.map_or_else(Counter::default, |m| {
+                m.dropped.get_or_create(&labels).clone()
+            }),
             instantiations: m.map_or_else(Counter::default, |m| {
                 m.instantiations.get_or_create(&labels).clone()
             }),
             state: m.map_or_else(Gauge::default, |m| m.state.get_or_create(&labels).clone()),
             duration: m.map_or_else(
-                || Histogram::new([1e-6].into_iter()),
+                || Histogram::new([1e-6]),
                 |m| m.duration.get_or_create(&labels).clone(),
             ),
             labels,
@@ -176,9 +182,8 @@ impl Binding {
             breaker_settings: breaker,
             disabled: OnceLock::new(),
         };
-        super::outside_async(|| binding.instantiate().map(drop)).map_err(|f| {
-            format!("plugin \"{}\": {}", binding.plugin.name, f.message)
-        })?;
+        super::outside_async(|| binding.instantiate().map(drop))
+            .map_err(|f| format!("plugin \"{}\": {}", binding.plugin.name, f.message))?;
         Ok(binding)
     }
 
@@ -225,7 +230,10 @@ impl Binding {
             )));
         }
         let event = std::str::from_utf8(event).map_err(|e| {
-            self.fail(Failure::new("PluginInputInvalid", format!("the event is not UTF-8 text: {e}")))
+            self.fail(Failure::new(
+                "PluginInputInvalid",
+                format!("the event is not UTF-8 text: {e}"),
+            ))
         })?;
         let info = Delivery {
             attempt: 1,
@@ -258,14 +266,21 @@ impl Binding {
     }
 
     /// One call; also returns whether the instance must be dropped.
-    fn call_on(&self, live: &mut Live, event: &str, info: Delivery) -> (Result<Vec<Bytes>, Failure>, bool) {
+    fn call_on(
+        &self,
+        live: &mut Live,
+        event: &str,
+        info: Delivery,
+    ) -> (Result<Vec<Bytes>, Failure>, bool) {
         self.counters.invocations.inc();
         live.store.set_epoch_deadline(self.deadline_ticks());
         let started = Instant::now();
         let result = catch_unwind(AssertUnwindSafe(|| {
             live.api.call_transform(&mut live.store, event, info)
         }));
-        self.counters.duration.observe(started.elapsed().as_secs_f64());
+        self.counters
+            .duration
+            .observe(started.elapsed().as_secs_f64());
         let (result, poisoned) = match result {
             Ok(Ok(Ok(outputs))) => {
                 live.store.data_mut().drain_output();
@@ -294,7 +309,10 @@ impl Binding {
                 self.counters.state.set(3);
                 self.counters.failed("PluginFatal");
                 return (
-                    Err(Failure::new("PluginFatal", format!("the plugin reported a fatal error: {why}"))),
+                    Err(Failure::new(
+                        "PluginFatal",
+                        format!("the plugin reported a fatal error: {why}"),
+                    )),
                     false,
                 );
             }
@@ -343,7 +361,11 @@ impl Binding {
     }
 
     fn instantiate(&self) -> Result<Live, Failure> {
-        let sandbox = Sandbox::new(self.label.clone(), self.limits.memory_bytes, self.limits.log);
+        let sandbox = Sandbox::new(
+            self.label.clone(),
+            self.limits.memory_bytes,
+            self.limits.log,
+        );
         let mut store = Store::new(&self.engine.engine, sandbox);
         store.limiter(|s| &mut s.limiter);
         store.epoch_deadline_trap();
@@ -366,12 +388,20 @@ impl Binding {
                 ))
             }
             Ok(Err(trap)) => Err(self.classify(&mut store, trap, "init")),
-            Err(_) => Err(Failure::new("PluginTrap", "the host failed while running init")),
+            Err(_) => Err(Failure::new(
+                "PluginTrap",
+                "the host failed while running init",
+            )),
         }
     }
 
     /// Names the cause of a trap or host error.
-    fn classify(&self, store: &mut Store<Sandbox>, error: wasmtime::Error, during: &str) -> Failure {
+    fn classify(
+        &self,
+        store: &mut Store<Sandbox>,
+        error: wasmtime::Error,
+        during: &str,
+    ) -> Failure {
         let stderr = store.data_mut().drain_output();
         if store.data().limiter.hit {
             return Failure::new(
@@ -403,7 +433,10 @@ impl Binding {
                 }
                 // The root cause is the trap itself ("wasm trap: ..."); the
                 // outer layers are a backtrace, which belongs in logs.
-                let cause = error.chain().last().map_or_else(|| error.to_string(), |c| c.to_string());
+                let cause = error
+                    .chain()
+                    .last()
+                    .map_or_else(|| error.to_string(), |c| c.to_string());
                 let mut message = format!("the plugin trapped during {during}: {cause}");
                 let panic = panic_message(&stderr);
                 if !panic.is_empty() {
@@ -490,7 +523,10 @@ mod tests {
     #[test]
     fn the_panic_message_is_taken_from_stderr() {
         let stderr = "noise\nthread '<unnamed>' (1) panicked at src/lib.rs:9:5:\nboom: on purpose\nnote: run with `RUST_BACKTRACE=1` environment variable to display a backtrace\n";
-        assert_eq!(panic_message(stderr), "panicked at src/lib.rs:9:5: boom: on purpose");
+        assert_eq!(
+            panic_message(stderr),
+            "panicked at src/lib.rs:9:5: boom: on purpose"
+        );
     }
 
     #[test]

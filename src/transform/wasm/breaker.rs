@@ -154,7 +154,10 @@ mod tests {
         let b = Breaker::new(2, Duration::from_secs(1), Duration::from_secs(5));
         let t0 = Instant::now();
         b.failure(t0);
-        assert!(!b.failure(t0 + Duration::from_secs(3)), "the first one expired");
+        assert!(
+            !b.failure(t0 + Duration::from_secs(3)),
+            "the first one expired"
+        );
         assert!(b.failure(t0 + Duration::from_millis(3500)));
         let trial = t0 + Duration::from_secs(9);
         assert!(b.admit(trial).is_ok());

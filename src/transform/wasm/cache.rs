@@ -59,7 +59,9 @@ pub fn compile(
         return compile_now(engine, wasm).map(|c| (c, Compiled::Compiled));
     };
     let mut engine_hash = std::collections::hash_map::DefaultHasher::new();
-    engine.precompile_compatibility_hash().hash(&mut engine_hash);
+    engine
+        .precompile_compatibility_hash()
+        .hash(&mut engine_hash);
     let path = dir.join(format!("{hash}-{:016x}.cwasm", engine_hash.finish()));
     match read_trusted(dir, &path) {
         Ok(Some(body)) => {
@@ -77,7 +79,10 @@ pub fn compile(
     }
     let component = compile_now(engine, wasm)?;
     if let Err(why) = write_trusted(dir, &path, &component) {
-        tracing::warn!("cannot cache the compiled plugin in {}: {why}", dir.display());
+        tracing::warn!(
+            "cannot cache the compiled plugin in {}: {why}",
+            dir.display()
+        );
     }
     Ok((component, Compiled::Compiled))
 }
@@ -119,7 +124,10 @@ fn check_private(path: &Path, what: &str) -> Result<(), String> {
     let meta = fs::metadata(path).map_err(|e| e.to_string())?;
     let me = effective_uid();
     if meta.uid() != me {
-        return Err(format!("the {what} belongs to uid {}, not to this user ({me})", meta.uid()));
+        return Err(format!(
+            "the {what} belongs to uid {}, not to this user ({me})",
+            meta.uid()
+        ));
     }
     if meta.permissions().mode() & 0o022 != 0 {
         return Err(format!("the {what} is writable by other users"));
@@ -179,13 +187,20 @@ mod tests {
         altered.extend_from_slice(&Sha256::digest(b"body"));
         altered.extend_from_slice(b"bodY");
         fs::write(&path, &altered).unwrap();
-        assert!(read_trusted(dir.path(), &path).unwrap_err().contains("checksum"));
+        assert!(
+            read_trusted(dir.path(), &path)
+                .unwrap_err()
+                .contains("checksum")
+        );
 
         fs::set_permissions(&path, fs::Permissions::from_mode(0o666)).unwrap();
         assert_eq!(
             read_trusted(dir.path(), &path).unwrap_err(),
             "the file is writable by other users"
         );
-        assert_eq!(read_trusted(dir.path(), &dir.path().join("none")).unwrap(), None);
+        assert_eq!(
+            read_trusted(dir.path(), &dir.path().join("none")).unwrap(),
+            None
+        );
     }
 }

@@ -83,7 +83,8 @@ impl PluginEngine {
             .max_tables_per_component(8)
             .max_core_instances_per_component(16);
         wasm.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
-        let engine = Engine::new(&wasm).map_err(|e| format!("cannot start the Wasm engine: {e}"))?;
+        let engine =
+            Engine::new(&wasm).map_err(|e| format!("cannot start the Wasm engine: {e}"))?;
         let linker = linker(&engine).map_err(|e| format!("cannot link WASI: {e}"))?;
         let ticker = Ticker::start(engine.clone())
             .map_err(|e| format!("cannot start the plugin timer thread: {e}"))?;

@@ -130,10 +130,8 @@ impl PluginHost {
             .and_then(|s| s.to_str())
             .unwrap_or("plugin")
             .to_string();
-        outside_async(|| {
-            registry::load_file(&self.engine, &name, path, self.cache_dir.as_deref())
-        })
-        .map(Arc::new)
+        outside_async(|| registry::load_file(&self.engine, &name, path, self.cache_dir.as_deref()))
+            .map(Arc::new)
     }
 
     /// Binds a plugin loaded with [`PluginHost::load_file`].

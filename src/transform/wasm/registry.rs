@@ -104,7 +104,11 @@ fn load_bytes(
         format!(
             "it does not implement the switchyard:plugin/transformer world \
              (version 0.1.0; exports found: {}): {}",
-            if exports.is_empty() { "none".to_string() } else { exports.join(", ") },
+            if exports.is_empty() {
+                "none".to_string()
+            } else {
+                exports.join(", ")
+            },
             chain(&e)
         )
     })?;
@@ -236,7 +240,13 @@ impl Registry {
             if entries.get(&name).is_some_and(|e| e.seen_hash == hash) {
                 continue;
             }
-            let result = load_bytes(&self.engine, &name, &path, &bytes, self.cache_dir.as_deref());
+            let result = load_bytes(
+                &self.engine,
+                &name,
+                &path,
+                &bytes,
+                self.cache_dir.as_deref(),
+            );
             let entry = entries.entry(name.clone()).or_insert_with(|| Entry {
                 current: None,
                 seen_hash: String::new(),

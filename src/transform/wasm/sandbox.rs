@@ -83,7 +83,10 @@ impl Sandbox {
     pub fn drain_output(&mut self) -> String {
         let out = self.stdout.take();
         if !out.is_empty() {
-            for line in String::from_utf8_lossy(&out).lines().filter(|l| !l.trim().is_empty()) {
+            for line in String::from_utf8_lossy(&out)
+                .lines()
+                .filter(|l| !l.trim().is_empty())
+            {
                 self.log.write(Level::Info, "stdout", line);
             }
         }
@@ -308,7 +311,11 @@ impl Pollable for Captured {
 }
 
 impl tokio::io::AsyncWrite for Captured {
-    fn poll_write(self: Pin<&mut Self>, _: &mut Context<'_>, buf: &[u8]) -> Poll<std::io::Result<usize>> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
         self.push(buf);
         Poll::Ready(Ok(buf.len()))
     }
