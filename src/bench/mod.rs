@@ -3,11 +3,13 @@
 //! `match` loads patterns and events from JSON Lines files, compiles the patterns
 //! into the matcher and times passes over the events; `citylots` generates the
 //! benchmark's events and pattern families (also used by `cargo bench`);
-//! `ceiling` is the no-routing HTTP ingest server for the gateway benchmark. Nothing
+//! `ceiling` is the no-routing HTTP ingest server for the gateway benchmark;
+//! `plugins` times Wasm plugin calls against native Rust. Nothing
 //! here is on the product's hot path.
 
 pub mod ceiling;
 pub mod citylots;
+pub mod plugins;
 
 use std::time::Instant;
 

@@ -1,6 +1,7 @@
 //! `switchyard bench`: `match` times the matcher on your patterns and events;
 //! `generate` writes the citylots-like benchmark data to files; `ingest-ceiling`
-//! serves the no-routing ceiling for the gateway benchmark.
+//! serves the no-routing ceiling for the gateway benchmark; `plugins` times Wasm
+//! plugin calls against native Rust.
 
 use std::process::ExitCode;
 
@@ -39,6 +40,19 @@ pub enum Command {
         #[arg(long, value_name = "DIR")]
         out: String,
     },
+    /// Time Wasm plugin calls (pass-through, redaction) against the same logic in
+    /// native Rust, and instantiation; print a table.
+    Plugins {
+        /// Where passthrough.wasm and redact.wasm are (scripts/build-plugins.sh).
+        #[arg(long, value_name = "DIR", default_value = "plugins")]
+        plugins: std::path::PathBuf,
+        /// Calls per timed round.
+        #[arg(long, default_value_t = 200_000)]
+        calls: usize,
+        /// Timed rounds; the best is reported.
+        #[arg(long, default_value_t = 5)]
+        rounds: usize,
+    },
     /// Serve the PutEvents -> file ceiling `serve` is measured against: the same
     /// HTTP stack, parsing and file writer, with no routing
     /// (scripts/bench-gateway.sh drives it with wrk).
@@ -64,6 +78,16 @@ pub fn run(command: &Command) -> ExitCode {
             events,
             out,
         } => generate(family, *envelope, *events, out),
+        Command::Plugins {
+            plugins,
+            calls,
+            rounds,
+        } => bench::plugins::run(plugins, *calls, *rounds).map(|results| {
+            print!(
+                "{}",
+                bench::plugins::report(&results, bench::plugins::event_1kb().len())
+            )
+        }),
         Command::IngestCeiling { listen, out } => tokio::runtime::Builder::new_multi_thread()
             .enable_all()
             .build()

@@ -182,9 +182,16 @@ impl Binding {
             breaker_settings: breaker,
             disabled: OnceLock::new(),
         };
-        super::outside_async(|| binding.instantiate().map(drop))
+        binding
+            .instantiate_once()
             .map_err(|f| format!("plugin \"{}\": {}", binding.plugin.name, f.message))?;
         Ok(binding)
+    }
+
+    /// Creates, `init`s and drops one instance (the load-time proof, and what
+    /// `bench plugins` times as the instantiation cost).
+    pub fn instantiate_once(&self) -> Result<(), Failure> {
+        super::outside_async(|| self.instantiate().map(drop))
     }
 
     pub fn status(&self) -> BindingStatus {

@@ -337,7 +337,7 @@ mod tests {
     fn truncation_cuts_at_a_character_boundary_and_says_so() {
         assert_eq!(truncate("short", 10), "short");
         let cut = truncate("héllo wörld", 2);
-        assert_eq!(cut, "h… (12 bytes, truncated)");
+        assert_eq!(cut, "h… (13 bytes, truncated)");
     }
 
     #[test]
