@@ -1,5 +1,7 @@
 //! `switchyard check` as CI runs it: the real binary on real directories.
 
+mod plugin_support;
+
 use std::path::Path;
 use std::process::{Command, Output};
 
@@ -19,7 +21,7 @@ fn stdout(output: &Output) -> String {
 fn example_rules_pass() {
     let rules = Path::new(env!("CARGO_MANIFEST_DIR")).join("rules");
     let output = check(&[&rules]);
-    assert_eq!(stdout(&output), "ok: 4 rules in 3 files\n");
+    assert_eq!(stdout(&output), "ok: 6 rules in 4 files\n");
     assert_eq!(output.status.code(), Some(0));
 }
 
@@ -68,8 +70,21 @@ fn plugins_directory_option() {
         r#"{"Name": "a", "EventPattern": {"source": ["x"]}, "Targets": [{"Id": "t", "Stdout": {}, "Transform": {"Plugin": "p"}}]}"#,
     )
     .unwrap();
-    std::fs::write(plugins.join("p.wasm"), b"\0asm").unwrap();
-    assert_eq!(check(&[&rules]).status.code(), Some(1));
+    std::fs::copy(
+        plugin_support::plugin_file("passthrough"),
+        plugins.join("p.wasm"),
+    )
+    .unwrap();
+    let output = check(&[&rules]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stdout(&output).contains(&format!(
+            "Transform: plugin \"p\" does not exist: expected the file {}\n",
+            dir.path().join("plugins/p.wasm").display()
+        )),
+        "{}",
+        stdout(&output)
+    );
     let output = Command::new(env!("CARGO_BIN_EXE_switchyard"))
         .arg("check")
         .arg(&rules)

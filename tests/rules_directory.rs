@@ -39,7 +39,9 @@ fn example_rules_load_into_the_model() {
             "ec2-state-changes",
             "orders-to-kafka",
             "audit-to-file",
-            "s3-uploads-to-webhook"
+            "s3-uploads-to-webhook",
+            "signups-redacted",
+            "orders-enriched"
         ]
     );
     let orders = &rules[1];
@@ -95,7 +97,10 @@ fn example_rules_route_example_events() {
             .map(|r| r.name.clone())
             .collect()
     };
-    assert_eq!(names("default", order), ["orders-to-kafka"]);
+    assert_eq!(
+        names("default", order),
+        ["orders-to-kafka", "orders-enriched"]
+    );
     assert_eq!(names("audit", order), ["audit-to-file"]);
     assert!(names("other", order).is_empty());
     let upload = br#"{"source": "aws.s3", "detail-type": "Object Created",

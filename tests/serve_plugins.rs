@@ -25,13 +25,24 @@ fn server(plugins: &[&str], rules: &[(&str, &str)], config: &str) -> Server {
 
 /// A rule with one file target that runs `plugin` (and a file DLQ).
 fn plugin_rule(name: &str, source: &str, plugin: &str, config: Value) -> String {
+    plugin_rule_with(name, source, plugin, config, json!({}))
+}
+
+/// The same, with the target's own `Transform.Limits`.
+fn plugin_rule_with(
+    name: &str,
+    source: &str,
+    plugin: &str,
+    config: Value,
+    limits: Value,
+) -> String {
     json!([{
         "Name": name,
         "EventPattern": { "source": [source] },
         "Targets": [{
             "Id": "t",
             "File": { "Path": format!("out/{name}.jsonl") },
-            "Transform": { "Plugin": plugin, "Config": config },
+            "Transform": { "Plugin": plugin, "Config": config, "Limits": limits },
             "DeadLetterConfig": { "File": { "Path": format!("dlq/{name}.jsonl") } }
         }]
     }])
@@ -490,4 +501,56 @@ async fn plugin_logs_reach_the_server_log_with_the_plugins_name() {
         log.contains(&format!("logger stderr: {id}")),
         "stderr is captured"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_repositorys_example_rules_run_its_example_plugins() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let files: Vec<(String, String)> = std::fs::read_dir(root.join("rules"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .map(|p| {
+            let name = p.file_name().unwrap().to_str().unwrap().to_string();
+            (name, std::fs::read_to_string(&p).unwrap())
+        })
+        .collect();
+    let rules: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(n, t)| (n.as_str(), t.as_str()))
+        .collect();
+    let server = server(
+        &["redact", "enrich", "split", "cloudevents", "passthrough"],
+        &rules,
+        "",
+    );
+    let (_, status) = server.get("/status/rules").await;
+    assert!(!status.contains("\"status\": \"error\""), "{status}");
+
+    let signup = json!([{"Source": "com.example.shop", "DetailType": "CustomerSignedUp",
+        "Detail": json!({"customer": "c-9", "email": "grace@example.com", "phone": "555-0100"}).to_string()}]);
+    server.put_events(signup).await;
+    let order = json!([{"Source": "com.example.shop", "DetailType": "OrderPlaced",
+        "Detail": json!({"order-id": "o-7", "items": [{"sku": "x", "price": 600, "quantity": 2}]}).to_string()}]);
+    server.put_events(order).await;
+
+    let enriched = &wait_for_lines(&server.path("out/orders-enriched.jsonl"), 1, WAIT).await[0];
+    assert_eq!(enriched["detail"]["total"], 1200);
+    assert_eq!(enriched["detail"]["tier"], "gold");
+    let lines = wait_for_lines(&server.path("out/order-lines.jsonl"), 1, WAIT).await;
+    assert_eq!(lines[0]["detail"]["items"]["sku"], "x");
+    wait_until("the redacted signup on stdout", || async {
+        server.stdout.lock().unwrap().contains("grace")
+            || server.stdout.lock().unwrap().contains("\"email\":\"***\"")
+    })
+    .await;
+    let stdout = server.stdout.lock().unwrap().clone();
+    let signup = stdout
+        .lines()
+        .find(|l| l.contains("CustomerSignedUp"))
+        .unwrap();
+    let signup: Value = serde_json::from_str(signup).unwrap();
+    assert_eq!(signup["detail"]["email"], "***");
+    assert_eq!(signup["detail"]["phone"], "***");
+    assert_eq!(signup["detail"]["customer"], "c-9");
 }
