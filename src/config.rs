@@ -379,6 +379,23 @@ mod tests {
         assert_eq!(e, "router.max_in_flight_events must be at least 1");
         let e = Config::parse("[auth]\naccess_key_id = \"AK\"\n").unwrap_err();
         assert!(e.contains("secret_access_key_env"), "{e}");
+        let e = Config::parse("[plugins]\ntimeout_ms = 0\n").unwrap_err();
+        assert_eq!(e, "plugins.timeout_ms must be at least 1");
+        let e = Config::parse("[plugins]\nmemory_mb = 64\n").unwrap_err();
+        assert!(
+            e.contains("unknown field `memory_mb`, expected one of"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn plugin_defaults() {
+        let c = Config::parse("[plugins]\nthreads = 3\ncache_dir = \"\"\n").unwrap();
+        assert_eq!(c.plugins.thread_count(), 3);
+        assert_eq!(c.plugins.timeout_ms, 50);
+        assert_eq!(c.plugins.memory_mib, 64);
+        assert_eq!(c.plugins.cache_dir, Some(PathBuf::new()));
+        assert!(Config::default().plugins.thread_count() >= 1);
     }
 
     #[test]

@@ -554,3 +554,37 @@ async fn the_repositorys_example_rules_run_its_example_plugins() {
     assert_eq!(signup["detail"]["phone"], "***");
     assert_eq!(signup["detail"]["customer"], "c-9");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn plugin_logs_are_truncated_and_rate_limited_per_instance() {
+    let rule = plugin_rule("logs", "app", "logger", json!({}));
+    let config = "[plugins]\nlogs_per_second = 2\nlog_max_bytes = 20\nthreads = 1\n";
+    let server = server(&["logger"], &[("r.json", &rule)], config);
+    for _ in 0..4 {
+        server.put("app", json!({})).await;
+    }
+    wait_for_lines(&server.path("out/logs.jsonl"), 4, WAIT).await;
+    // The next line after the one-second window reports what was dropped.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    server.put("app", json!({})).await;
+    wait_until("the dropped-lines report", || async {
+        server
+            .stderr_text()
+            .contains("log lines dropped (plugins.logs_per_second = 2)")
+    })
+    .await;
+    let log = server.stderr_text();
+    let kept = log
+        .lines()
+        .filter(|l| l.contains(" plugin: ") && l.contains("context="))
+        .count();
+    assert!(kept <= 4, "two lines per second and instance: {log}");
+    let cut = log
+        .lines()
+        .find(|l| l.contains("logger: saw event "))
+        .unwrap();
+    assert!(
+        cut.contains(" bytes, truncated) plugin=logger"),
+        "cut to 20 bytes: {cut}"
+    );
+}
