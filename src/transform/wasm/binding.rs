@@ -130,6 +130,11 @@ pub struct BindingStatus {
     /// `closed` (healthy), `open`, `half-open`, or `disabled` after a fatal error.
     pub state: &'static str,
     pub disabled_reason: Option<String>,
+    /// The limits it runs under (its `Transform.Limits`, else `[plugins]`).
+    pub timeout_ms: u64,
+    pub memory_mib: usize,
+    pub max_outputs: usize,
+    pub max_output_bytes: usize,
 }
 
 /// A plugin bound to a target.
@@ -210,6 +215,10 @@ impl Binding {
                 }
             },
             disabled_reason: self.disabled.get().cloned(),
+            timeout_ms: self.limits.timeout.as_millis() as u64,
+            memory_mib: self.limits.memory_bytes >> 20,
+            max_outputs: self.limits.max_outputs,
+            max_output_bytes: self.limits.max_output_bytes,
         }
     }
 
