@@ -12,7 +12,7 @@ use std::time::{Duration, Instant, SystemTime};
 use plugin_support::{cache_dir, plugin_file};
 use switchyard::config::PluginsConfig;
 use switchyard::rules::TransformLimits;
-use switchyard::transform::wasm::{Binding, Failure, PluginHost};
+use switchyard::transform::wasm::{Binding, Failure, Input, PluginHost};
 
 const EVENT: &str = r#"{"version":"0","id":"e-1","detail-type":"t","source":"app","account":"1","time":"2024-01-01T00:00:00Z","region":"r","resources":[],"detail":{"ok":true,"n":1}}"#;
 
@@ -46,7 +46,13 @@ fn bind(name: &str, config: &str) -> Binding {
 
 fn run(binding: &Binding, event: &str) -> Result<Vec<String>, Failure> {
     binding
-        .transform(event.as_bytes(), SystemTime::now())
+        .transform(
+            Input {
+                bytes: &bytes::Bytes::copy_from_slice(event.as_bytes()),
+                known_object: false,
+            },
+            SystemTime::now(),
+        )
         .map(|outs| {
             outs.iter()
                 .map(|b| String::from_utf8(b.to_vec()).unwrap())

@@ -15,7 +15,7 @@ use std::sync::Arc;
 use std::time::SystemTime;
 
 use crate::config::Config;
-use crate::transform::wasm::{Plugin, PluginHost};
+use crate::transform::wasm::{Input, Plugin, PluginHost};
 
 use super::input::read_json_arg;
 
@@ -230,7 +230,12 @@ fn test(
             return Ok(ExitCode::from(1));
         }
     };
-    match binding.transform(event.as_bytes(), SystemTime::now()) {
+    let event = bytes::Bytes::from(event);
+    let input = Input {
+        bytes: &event,
+        known_object: false,
+    };
+    match binding.transform(input, SystemTime::now()) {
         Ok(outputs) => {
             for output in &outputs {
                 println!("{}", String::from_utf8_lossy(output));

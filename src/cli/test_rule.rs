@@ -19,7 +19,7 @@ use crate::rules::parse::{ParseContext, parse_file};
 use crate::rules::{Destination, DirectoryState, LoadOptions, Rule};
 use crate::targets::describe;
 use crate::transform::input::{CompiledInput, EventView, ShapeContext};
-use crate::transform::wasm::PluginHost;
+use crate::transform::wasm::{Input, PluginHost};
 
 use super::input::read_json_arg;
 
@@ -309,7 +309,12 @@ impl DryRun<'_> {
             Ok(b) => b,
             Err(why) => return Outcome::Error(format!("PluginUnavailable: {why}")),
         };
-        match binding.transform(&shaped, SystemTime::now()) {
+        let shaped = bytes::Bytes::from(shaped);
+        let input = Input {
+            bytes: &shaped,
+            known_object: false,
+        };
+        match binding.transform(input, SystemTime::now()) {
             Ok(outputs) => Outcome::Payloads(outputs.into_iter().map(|b| b.to_vec()).collect()),
             Err(f) => Outcome::Error(format!("{}: {}", f.code, f.message)),
         }

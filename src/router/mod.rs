@@ -281,6 +281,7 @@ fn route(
                         handle: target.handle.clone(),
                         event: event.clone(),
                         payload,
+                        payload_is_event: target.passes_event,
                         completion: completion.split(),
                     })
                 }

@@ -21,7 +21,7 @@ use super::completion::{Completion, Outcome};
 use super::dead_letter::Failure;
 use super::delivery::{self, Delivery, TargetHandle};
 use crate::event::Event;
-use crate::transform::wasm::Binding;
+use crate::transform::wasm::{Binding, Input};
 
 /// One event's plugin work for one target.
 pub struct TransformItem {
@@ -30,6 +30,8 @@ pub struct TransformItem {
     pub event: Arc<Event>,
     /// What input shaping made of the event: the plugin's input.
     pub payload: Bytes,
+    /// `payload` is the event itself (no input shaping).
+    pub payload_is_event: bool,
     pub completion: Completion,
 }
 
@@ -85,7 +87,11 @@ fn work(receiver: &Mutex<Receiver<Vec<TransformItem>>>, runtime: &tokio::runtime
         let mut deliveries = Vec::new();
         let mut failures = Vec::new();
         for item in batch {
-            match item.binding.transform(&item.payload, item.event.received) {
+            let input = Input {
+                bytes: &item.payload,
+                known_object: item.payload_is_event,
+            };
+            match item.binding.transform(input, item.event.received) {
                 Ok(outputs) => {
                     for payload in outputs {
                         deliveries.push((

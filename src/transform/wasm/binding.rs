@@ -48,6 +48,16 @@ pub struct BreakerSettings {
     pub cooldown: Duration,
 }
 
+/// What a plugin is given: the bytes the target would otherwise receive.
+#[derive(Debug, Clone, Copy)]
+pub struct Input<'a> {
+    pub bytes: &'a Bytes,
+    /// The bytes are known to be one JSON object (the event as validated at
+    /// ingest, not reshaped): an output equal to them needs no validation and
+    /// is delivered as these very bytes.
+    pub known_object: bool,
+}
+
 /// Why a call produced no outputs; `code` is the dead-letter `ERROR_CODE`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Failure {
@@ -227,7 +237,7 @@ impl Binding {
     /// runtime it runs on a scoped thread (WASI's synchronous host calls block
     /// on a runtime of their own), so hot paths call it from the router's
     /// transform threads, which are outside the runtime.
-    pub fn transform(&self, event: &[u8], received: SystemTime) -> Result<Vec<Bytes>, Failure> {
+    pub fn transform(&self, input: Input<'_>, received: SystemTime) -> Result<Vec<Bytes>, Failure> {
         if let Some(why) = self.disabled.get() {
             return Err(self.fail(Failure::new(
                 "PluginDisabled",
@@ -245,7 +255,7 @@ impl Binding {
                 ),
             )));
         }
-        let event = std::str::from_utf8(event).map_err(|e| {
+        let event = std::str::from_utf8(input.bytes).map_err(|e| {
             self.fail(Failure::new(
                 "PluginInputInvalid",
                 format!("the event is not UTF-8 text: {e}"),
@@ -257,22 +267,22 @@ impl Binding {
                 .duration_since(UNIX_EPOCH)
                 .map_or(0, |d| d.as_millis() as u64),
         };
-        super::outside_async(|| self.call(event, info))
+        super::outside_async(|| self.call(event, input, info))
     }
 
-    fn call(&self, event: &str, info: Delivery) -> Result<Vec<Bytes>, Failure> {
+    fn call(&self, event: &str, input: Input<'_>, info: Delivery) -> Result<Vec<Bytes>, Failure> {
         let cell = self.instances.get_or(|| RefCell::new(None));
         let Ok(mut slot) = cell.try_borrow_mut() else {
             // Re-entered on this thread (a plugin's output routed back to it
             // synchronously): use a fresh instance rather than the busy one.
             let mut live = self.instantiate().map_err(|f| self.fail(f))?;
-            return self.call_on(&mut live, event, info).0;
+            return self.call_on(&mut live, event, input, info).0;
         };
         if slot.is_none() {
             *slot = Some(self.instantiate().map_err(|f| self.fail(f))?);
         }
         let live = slot.as_mut().expect("just filled");
-        let (result, poisoned) = self.call_on(live, event, info);
+        let (result, poisoned) = self.call_on(live, event, input, info);
         if poisoned {
             // A Store that trapped cannot be entered again; the next call
             // instantiates afresh from the pre-instantiated component.
@@ -286,6 +296,7 @@ impl Binding {
         &self,
         live: &mut Live,
         event: &str,
+        input: Input<'_>,
         info: Delivery,
     ) -> (Result<Vec<Bytes>, Failure>, bool) {
         self.counters.invocations.inc();
@@ -300,7 +311,7 @@ impl Binding {
         let (result, poisoned) = match result {
             Ok(Ok(Ok(outputs))) => {
                 live.store.data_mut().drain_output();
-                (self.validate(outputs), false)
+                (self.validate(outputs, input), false)
             }
             Ok(Ok(Err(TransformError::Reject(why)))) => {
                 live.store.data_mut().drain_output();
@@ -464,7 +475,7 @@ impl Binding {
         }
     }
 
-    fn validate(&self, outputs: Vec<String>) -> Result<Vec<Bytes>, Failure> {
+    fn validate(&self, outputs: Vec<String>, input: Input<'_>) -> Result<Vec<Bytes>, Failure> {
         let invalid = |message: String| Failure::new("PluginOutputInvalid", message);
         let l = &self.limits;
         if outputs.len() > l.max_outputs {
@@ -481,7 +492,11 @@ impl Binding {
                 l.max_output_bytes
             )));
         }
+        let unchanged = |o: &String| input.known_object && o.as_bytes() == &input.bytes[..];
         for (i, output) in outputs.iter().enumerate() {
+            if unchanged(output) {
+                continue;
+            }
             if output.len() > l.max_event_bytes {
                 return Err(invalid(format!(
                     "output {i} is {} bytes, larger than the event size limit of {} bytes",
@@ -502,7 +517,16 @@ impl Binding {
                 )));
             }
         }
-        Ok(outputs.into_iter().map(Bytes::from).collect())
+        Ok(outputs
+            .into_iter()
+            .map(|o| {
+                if unchanged(&o) {
+                    input.bytes.clone()
+                } else {
+                    Bytes::from(o)
+                }
+            })
+            .collect())
     }
 
     fn fail(&self, failure: Failure) -> Failure {

@@ -24,7 +24,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-pub use binding::{Binding, BindingStatus, BreakerSettings, Failure, SandboxLimits};
+pub use binding::{Binding, BindingStatus, BreakerSettings, Failure, Input, SandboxLimits};
 pub use registry::{Plugin, PluginStatus, Registry};
 pub use sandbox::{Label, LogLimits};
 

@@ -10,6 +10,7 @@
 //! failures (`binding`).
 
 use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::Instant;
@@ -242,7 +243,13 @@ pub fn truncate(text: &str, max: usize) -> std::borrow::Cow<'_, str> {
 /// every call. Writes never fail (the excess is dropped), so a chatty plugin is
 /// cut short in the log, not broken.
 #[derive(Clone)]
-struct Captured(Arc<Mutex<CapturedBuf>>);
+struct Captured(Arc<CapturedShared>);
+
+struct CapturedShared {
+    /// Set by a write, so draining after a quiet call takes no lock.
+    written: AtomicBool,
+    buf: Mutex<CapturedBuf>,
+}
 
 struct CapturedBuf {
     bytes: Vec<u8>,
@@ -251,21 +258,28 @@ struct CapturedBuf {
 
 impl Captured {
     fn new(capacity: usize) -> Captured {
-        Captured(Arc::new(Mutex::new(CapturedBuf {
-            bytes: Vec::new(),
-            capacity,
-        })))
+        Captured(Arc::new(CapturedShared {
+            written: AtomicBool::new(false),
+            buf: Mutex::new(CapturedBuf {
+                bytes: Vec::new(),
+                capacity,
+            }),
+        }))
     }
 
     fn push(&self, bytes: &[u8]) {
-        let mut buf = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        self.0.written.store(true, Ordering::Release);
+        let mut buf = self.0.buf.lock().unwrap_or_else(|e| e.into_inner());
         let room = buf.capacity.saturating_sub(buf.bytes.len());
         let keep = bytes.len().min(room);
         buf.bytes.extend_from_slice(&bytes[..keep]);
     }
 
     fn take(&self) -> Vec<u8> {
-        let mut buf = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if !self.0.written.swap(false, Ordering::AcqRel) {
+            return Vec::new();
+        }
+        let mut buf = self.0.buf.lock().unwrap_or_else(|e| e.into_inner());
         if buf.bytes.is_empty() {
             return Vec::new();
         }
