@@ -30,6 +30,7 @@ binary_sha256=38a00e200dd4ab0abae267e1c39814e3967c633908de889a7c7210290dcd0723
 dest=target/tansu
 tansu=$dest/tansu
 start_timeout=${TANSU_START_TIMEOUT:-10}
+stop_timeout=${TANSU_STOP_TIMEOUT:-10}
 
 die() {
   echo "kafka-broker: $*" >&2
@@ -160,19 +161,20 @@ cmd_start() {
   echo "$pid"
 }
 
-# stop_pid FILE SIGNAL: signal the process in FILE, wait up to 5 s, then SIGKILL it.
+# stop_pid FILE SIGNAL: signal the process in FILE, wait up to $stop_timeout s, then
+# SIGKILL it. tansu takes about 6 s to exit on SIGTERM while a client is connected.
 stop_pid() {
   local file=$1 signal=$2 pid i
   [[ -f $file ]] || die "no $file"
   pid=$(cat "$file")
   if kill -0 "$pid" 2>/dev/null; then
     kill "-$signal" "$pid"
-    for ((i = 0; i < 100; i++)); do
+    for ((i = 0; i < stop_timeout * 20; i++)); do
       kill -0 "$pid" 2>/dev/null || break
       sleep 0.05
     done
     if kill -0 "$pid" 2>/dev/null; then
-      echo "kafka-broker: pid $pid ignored SIG$signal for 5s; killing it" >&2
+      echo "kafka-broker: pid $pid ignored SIG$signal for ${stop_timeout}s; killing it" >&2
       kill -9 "$pid" 2>/dev/null || true
       sleep 0.1
     fi

@@ -28,6 +28,7 @@ pub struct Config {
     pub file: FileConfig,
     pub auth: AuthConfig,
     pub plugins: PluginsConfig,
+    pub kafka: KafkaConfig,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -101,6 +102,79 @@ impl Default for LimitsConfig {
             max_event_depth: 128,
             max_search_steps: DEFAULT_SEARCH_STEPS,
             max_wildcard_complexity: PatternLimits::default().max_wildcard_complexity,
+        }
+    }
+}
+
+/// Kafka: the cluster, librdkafka options passed through, and the source.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct KafkaConfig {
+    /// `bootstrap.servers` (`--kafka-brokers`); Kafka targets, destinations and
+    /// the source need it.
+    pub brokers: Option<String>,
+    /// librdkafka producer settings, passed through (`compression.type`,
+    /// `linger.ms`, `batch.size`, `security.protocol`, `sasl.*`, ...). switchyard
+    /// sets `acks=all` and `enable.idempotence=true` unless these say otherwise.
+    pub producer: std::collections::BTreeMap<String, String>,
+    /// librdkafka consumer settings, passed through.
+    pub consumer: std::collections::BTreeMap<String, String>,
+    /// How long a record may wait in the producer's queue before the attempt
+    /// fails (and is retried by the target's `RetryPolicy`).
+    pub send_timeout_ms: u64,
+    pub source: KafkaSourceConfig,
+}
+
+impl Default for KafkaConfig {
+    fn default() -> Self {
+        KafkaConfig {
+            brokers: None,
+            producer: Default::default(),
+            consumer: Default::default(),
+            send_timeout_ms: 30_000,
+            source: KafkaSourceConfig::default(),
+        }
+    }
+}
+
+/// Consuming topics as a consumer group and routing what they carry.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct KafkaSourceConfig {
+    /// Topics to consume (`--kafka-source`); none: no Kafka source.
+    pub topics: Vec<String>,
+    /// The consumer group (`--kafka-group`).
+    pub group: String,
+    /// The bus events from these topics are put on...
+    pub bus: String,
+    /// ...unless this maps their topic to another.
+    pub buses: std::collections::BTreeMap<String, String>,
+    /// `source` and `detail-type` of the envelope around a message that is not
+    /// an EventBridge envelope itself.
+    pub event_source: String,
+    pub detail_type: String,
+    /// Where messages that cannot be routed (not JSON, too large, too deep) go,
+    /// with the reason in headers; without one they are logged and skipped.
+    pub dead_letter_topic: Option<String>,
+    /// Messages of one partition in flight at once; past it that partition is
+    /// paused until its work drains.
+    pub max_in_flight_per_partition: usize,
+    /// How often finished offsets are committed.
+    pub commit_interval_ms: u64,
+}
+
+impl Default for KafkaSourceConfig {
+    fn default() -> Self {
+        KafkaSourceConfig {
+            topics: Vec::new(),
+            group: "switchyard".into(),
+            bus: "default".into(),
+            buses: Default::default(),
+            event_source: "kafka".into(),
+            detail_type: "Kafka Message".into(),
+            dead_letter_topic: None,
+            max_in_flight_per_partition: 10_000,
+            commit_interval_ms: 200,
         }
     }
 }
@@ -203,6 +277,7 @@ pub enum DestinationConfig {
     File { path: PathBuf },
     Http { endpoint: String },
     Stdout {},
+    Kafka { topic: String },
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -320,11 +395,23 @@ impl Config {
                 "plugins.breaker_failures",
                 self.plugins.breaker_failures as usize,
             ),
+            ("kafka.send_timeout_ms", self.kafka.send_timeout_ms as usize),
+            (
+                "kafka.source.max_in_flight_per_partition",
+                self.kafka.source.max_in_flight_per_partition,
+            ),
+            (
+                "kafka.source.commit_interval_ms",
+                self.kafka.source.commit_interval_ms as usize,
+            ),
         ];
         for (name, value) in positive {
             if value == 0 {
                 return Err(format!("{name} must be at least 1"));
             }
+        }
+        if !self.kafka.source.topics.is_empty() && self.kafka.brokers.is_none() {
+            return Err("kafka.source.topics needs kafka.brokers (or --kafka-brokers)".into());
         }
         if self.retry.base_delay_ms > self.retry.max_delay_ms {
             return Err("retry.base_delay_ms must not exceed retry.max_delay_ms".into());

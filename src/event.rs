@@ -55,10 +55,12 @@ pub struct EnvelopeFields<'a> {
     pub region: &'a str,
     pub resources: &'a [String],
     pub detail: &'a [u8],
-    /// CloudEvents attributes with no envelope field (`specversion`,
-    /// `datacontenttype`, `dataschema`, extensions): a JSON object written as a
-    /// last `cloudevents` key, where patterns can match it.
-    pub cloudevents: Option<&'a [u8]>,
+    /// What the source knows beyond the envelope's fields, as a last key
+    /// where patterns can match it: `("cloudevents", {...})` for CloudEvents
+    /// attributes with no envelope field (`specversion`, `datacontenttype`,
+    /// `dataschema`, extensions), `("kafka", {...})` for a Kafka message's
+    /// topic, partition, offset, key, headers and timestamp.
+    pub extension: Option<(&'static str, &'a [u8])>,
 }
 
 /// The envelope EventBridge delivers, keys in its order: `version`, `id`,
@@ -87,9 +89,11 @@ pub fn build_envelope(f: &EnvelopeFields<'_>) -> Vec<u8> {
     }
     bytes.extend_from_slice(b"],\"detail\":");
     bytes.extend_from_slice(f.detail);
-    if let Some(extra) = f.cloudevents {
-        bytes.extend_from_slice(b",\"cloudevents\":");
-        bytes.extend_from_slice(extra);
+    if let Some((key, value)) = f.extension {
+        bytes.extend_from_slice(b",\"");
+        bytes.extend_from_slice(key.as_bytes());
+        bytes.extend_from_slice(b"\":");
+        bytes.extend_from_slice(value);
     }
     bytes.push(b'}');
     bytes
@@ -152,7 +156,7 @@ mod tests {
             region: "eu-west-1",
             resources: &["arn:a".into()],
             detail: br#"{"a":1}"#,
-            cloudevents: None,
+            extension: None,
         });
         assert_eq!(
             std::str::from_utf8(&env).unwrap(),

@@ -30,6 +30,7 @@ use crate::router::routes::{Routes, RoutesBuilder};
 use crate::router::{Ingest, RouterSettings};
 use crate::rules::{LoadOptions, PublishHook, RulesWatcher, WatchOptions};
 use crate::sources::aws_json::{self, AwsError};
+use crate::sources::kafka::{KafkaSource, KafkaSourceSettings};
 use crate::sources::{SourceContext, cloudevents, sigv4};
 use crate::targets::TargetFactory;
 use crate::transform::wasm::PluginHost;
@@ -144,6 +145,22 @@ pub async fn serve(options: ServeOptions) -> Result<(), String> {
         options.rules_dir.display()
     );
 
+    let mut kafka_source = match KafkaSourceSettings::from_config(&config) {
+        None => None,
+        Some(settings) => {
+            let dead_letters = match &settings.source.dead_letter_topic {
+                Some(_) => Some(builder.factory().kafka_producer()?),
+                None => None,
+            };
+            Some(KafkaSource::start(
+                settings,
+                ingest.clone(),
+                dead_letters,
+                metrics.clone(),
+            )?)
+        }
+    };
+
     let state = Arc::new(AppState {
         sources: SourceContext::new(
             ingest.clone(),
@@ -193,6 +210,9 @@ pub async fn serve(options: ServeOptions) -> Result<(), String> {
     signals.wait().await;
     tracing::info!("shutting down: no new events accepted; draining");
     state.draining.store(true, Ordering::Release);
+    if let Some(source) = &mut kafka_source {
+        source.stop_consuming().await;
+    }
     ingest.stop_accepting();
     let drained = wait_until_idle(&ingest, config.drain_timeout()).await;
     if !drained {
@@ -214,6 +234,10 @@ pub async fn serve(options: ServeOptions) -> Result<(), String> {
         }
     }
     shutdown.cancel();
+    if let Some(source) = kafka_source {
+        // Offsets of what finished are committed; the rest is read again.
+        source.finish().await;
+    }
     builder.factory().flush_all();
     stop_server.cancel();
     let _ = tokio::time::timeout(Duration::from_secs(2), server).await;

@@ -82,7 +82,7 @@ impl Rig {
             region: "r",
             resources: &[],
             detail: b"{}",
-            cloudevents: None,
+            extension: None,
         });
         let event = Event {
             id,

@@ -56,6 +56,7 @@ async fn deliver(target: &HttpTarget, body: &str) -> Result<(), DeliveryError> {
             event: &event,
             completion: &completion,
             number: 1,
+            dead_letter: None,
         })
         .await
 }

@@ -80,7 +80,7 @@ async fn handle(State(writer): State<Arc<LineWriter>>, body: Bytes) -> String {
             region: "us-east-1",
             resources: &entry.resources,
             detail: entry.detail.as_bytes(),
-            cloudevents: None,
+            extension: None,
         });
         let writer = writer.clone();
         tokio::spawn(async move { writer.write(line.into()).await });

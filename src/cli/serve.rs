@@ -30,6 +30,15 @@ pub struct Args {
     /// Log lines on standard error as text or JSON (RUST_LOG sets the level).
     #[arg(long, value_enum, default_value = "text")]
     log_format: LogFormat,
+    /// Kafka bootstrap servers (`kafka.brokers`), for Kafka targets and the source.
+    #[arg(long, value_name = "HOST:PORT[,HOST:PORT]")]
+    kafka_brokers: Option<String>,
+    /// Topics to consume and route (`kafka.source.topics`).
+    #[arg(long, value_name = "TOPIC[,TOPIC]", value_delimiter = ',')]
+    kafka_source: Vec<String>,
+    /// The consumer group (`kafka.source.group`, default `switchyard`).
+    #[arg(long, value_name = "NAME")]
+    kafka_group: Option<String>,
 }
 
 pub fn run(args: &Args) -> ExitCode {
@@ -45,6 +54,19 @@ pub fn run(args: &Args) -> ExitCode {
     };
     if let Some(listen) = &args.listen {
         config.server.listen = listen.clone();
+    }
+    if let Some(brokers) = &args.kafka_brokers {
+        config.kafka.brokers = Some(brokers.clone());
+    }
+    if !args.kafka_source.is_empty() {
+        config.kafka.source.topics = args.kafka_source.clone();
+    }
+    if let Some(group) = &args.kafka_group {
+        config.kafka.source.group = group.clone();
+    }
+    if !config.kafka.source.topics.is_empty() && config.kafka.brokers.is_none() {
+        eprintln!("switchyard serve: --kafka-source needs --kafka-brokers (or kafka.brokers in the config)");
+        return ExitCode::from(2);
     }
     init_logging(args.log_format);
     let runtime = match tokio::runtime::Builder::new_multi_thread()

@@ -68,6 +68,27 @@ pub struct DeadLetterRecord<'a> {
 }
 
 impl DeadLetterRecord<'_> {
+    /// EventBridge's dead-letter attributes as (name, text) pairs, for
+    /// destinations that carry them beside the event (Kafka headers). Absent
+    /// ones are left out.
+    pub fn attributes(&self) -> Vec<(&'static str, String)> {
+        let f = self.failure;
+        let mut out = Vec::with_capacity(6);
+        if let Some(arn) = self.rule_arn {
+            out.push(("RULE_ARN", arn.to_string()));
+        }
+        if let Some(id) = self.target_id {
+            out.push(("TARGET_ID", id.to_string()));
+        }
+        out.push(("ERROR_CODE", f.error_code.to_string()));
+        out.push(("ERROR_MESSAGE", f.error_message.clone()));
+        if let Some(condition) = f.exhausted_retry_condition {
+            out.push(("EXHAUSTED_RETRY_CONDITION", condition.to_string()));
+        }
+        out.push(("RETRY_ATTEMPTS", f.retry_attempts.to_string()));
+        out
+    }
+
     /// `{"attributes": {...}, "event": <the envelope>, "payload": "<text>"}` on one line.
     pub fn to_json(&self) -> Vec<u8> {
         let attributes = Attributes {
@@ -109,6 +130,7 @@ impl DeadLetter {
             completion.finish(Outcome::GivenUp);
             return;
         };
+        let attributes = record.attributes();
         let mut last_error = String::new();
         for number in 1..=3 {
             let attempt = Attempt {
@@ -116,6 +138,7 @@ impl DeadLetter {
                 event: record.event,
                 completion: &completion,
                 number,
+                dead_letter: Some(&attributes),
             };
             match target.deliver(attempt).await {
                 Ok(()) => {

@@ -235,6 +235,7 @@ async fn run(shared: Arc<Shared>, delivery: Delivery) {
             event: &delivery.event,
             completion: &delivery.completion,
             number,
+            dead_letter: None,
         };
         // An attempt in progress at the shutdown deadline is let finish (each
         // target bounds its own attempts, HTTP by its timeout): racing every

@@ -76,10 +76,16 @@ pub struct Target {
 /// Where a target (or a dead-letter queue) delivers.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Destination {
-    /// `"Kafka": {"Topic", "KeyPath"?}`: the record key is taken from the event.
+    /// `"Kafka": {"Topic", "KeyPath"?, "Key"?, "Headers"?, "Ordered"?}`: the
+    /// record key is taken from the event (`KeyPath`) or constant (`Key`).
     Kafka {
         topic: String,
         key_path: Option<JsonPath>,
+        key: Option<String>,
+        headers: Vec<(String, String)>,
+        /// Records with the same key reach the topic in the order their events
+        /// were routed, also across retries.
+        ordered: bool,
     },
     /// `"Http": {"Endpoint", "Method"?, "Headers"?, "Auth"?,
     /// "InvocationRateLimitPerSecond"?}` (EventBridge API destinations).

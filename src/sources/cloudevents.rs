@@ -119,7 +119,7 @@ pub fn handle(ctx: &SourceContext, bus: &str, headers: &HeaderMap, body: &[u8]) 
             region: &ctx.config.server.region,
             resources: &incoming.resources,
             detail: &incoming.detail,
-            cloudevents: Some(&incoming.cloudevents),
+            extension: Some(("cloudevents", &incoming.cloudevents)),
         });
         let event = Event {
             id: incoming.id,

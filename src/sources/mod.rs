@@ -16,6 +16,7 @@
 
 pub mod aws_json;
 pub mod cloudevents;
+pub mod kafka;
 pub mod put_events;
 pub mod rules_api;
 pub mod sigv4;

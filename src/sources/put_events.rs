@@ -186,7 +186,7 @@ fn accept(
         region: &ctx.config.server.region,
         resources: entry.resources.as_deref().unwrap_or_default(),
         detail: detail.as_bytes(),
-        cloudevents: None,
+        extension: None,
     });
     let event = Event {
         id: id.clone(),

@@ -4,7 +4,7 @@
 //! A [`Target`] makes one delivery attempt and says how it went: done, or a
 //! [`DeliveryError`] that says whether retrying can help. Retrying, backoff,
 //! dead-lettering and queues are the router's (`router::delivery`), so a new kind
-//! of target (the Kafka issue's) adds a module here and a line in
+//! of target adds a module here and a line in
 //! [`TargetFactory::build`] and touches nothing else. A target reports done only
 //! when the receiving side has the event: the HTTP server answered 2xx, the line
 //! was written (and synced, by the file policy), the other bus accepted it.
@@ -13,6 +13,7 @@ pub mod bus;
 pub mod file;
 pub mod http;
 mod http_auth;
+pub mod kafka;
 pub mod lines;
 
 use std::future::Future;
@@ -41,6 +42,10 @@ pub struct Attempt<'a> {
     pub completion: &'a Completion,
     /// 1 for the first attempt.
     pub number: u32,
+    /// Set when this is a dead letter: `payload` is then the JSON record, and
+    /// these are its attributes, for destinations that carry them beside the
+    /// original event (Kafka headers).
+    pub dead_letter: Option<&'a [(&'static str, String)]>,
 }
 
 /// What a target does: one attempt at a time, many attempts concurrently.
@@ -87,6 +92,9 @@ pub struct TargetFactory {
     files: file::FileWriters,
     stdout: Arc<lines::LineWriter>,
     ingest: Ingest,
+    kafka_config: crate::config::KafkaConfig,
+    /// Made when the first Kafka destination is.
+    kafka: std::sync::OnceLock<Result<Arc<kafka::KafkaProducer>, String>>,
 }
 
 impl TargetFactory {
@@ -96,6 +104,8 @@ impl TargetFactory {
             files: file::FileWriters::new(config.file.clone()),
             stdout: Arc::new(lines::LineWriter::stdout()),
             ingest,
+            kafka_config: config.kafka.clone(),
+            kafka: std::sync::OnceLock::new(),
         }
     }
 
@@ -122,12 +132,27 @@ impl TargetFactory {
             Destination::EventBus { name } => {
                 Arc::new(bus::BusTarget::new(name.clone(), self.ingest.clone()))
             }
-            Destination::Kafka { topic, .. } => {
-                return Err(format!(
-                    "Kafka targets are not available yet (topic {topic}): they come with the Kafka issue"
-                ));
-            }
+            Destination::Kafka {
+                topic,
+                key_path,
+                key,
+                headers,
+                ordered: _,
+            } => Arc::new(kafka::KafkaTarget::new(
+                self.kafka_producer()?,
+                topic,
+                key_path.as_ref(),
+                key.as_deref(),
+                headers,
+            )),
         })
+    }
+
+    /// The process's Kafka producer, made on first use.
+    pub fn kafka_producer(&self) -> Result<Arc<kafka::KafkaProducer>, String> {
+        self.kafka
+            .get_or_init(|| kafka::KafkaProducer::new(&self.kafka_config).map(Arc::new))
+            .clone()
     }
 
     /// A dead-letter destination from the config file.
@@ -142,6 +167,13 @@ impl TargetFactory {
                 rate_limit_per_second: None,
             },
             DestinationConfig::Stdout {} => Destination::Stdout,
+            DestinationConfig::Kafka { topic } => Destination::Kafka {
+                topic: topic.clone(),
+                key_path: None,
+                key: None,
+                headers: Vec::new(),
+                ordered: false,
+            },
         })
     }
 
@@ -149,6 +181,9 @@ impl TargetFactory {
     pub fn flush_all(&self) {
         self.files.flush_all();
         self.stdout.flush();
+        if let Some(Ok(producer)) = self.kafka.get() {
+            producer.flush(Duration::from_secs(5));
+        }
     }
 }
 

@@ -149,9 +149,10 @@ enum Kind {
     Template(Template),
 }
 
-/// A JSONPath parsed once.
+/// A JSONPath in EventBridge's dialect, parsed once (also the Kafka target's
+/// `KeyPath`).
 #[derive(Debug, Clone)]
-struct CompiledPath {
+pub struct CompiledPath {
     text: String,
     selector: Selector,
     /// `[*]` or `.*` somewhere: the result is an array of all matches.
@@ -288,7 +289,7 @@ impl CompiledInput {
 }
 
 impl CompiledPath {
-    fn new(path: &JsonPath) -> CompiledPath {
+    pub fn new(path: &JsonPath) -> CompiledPath {
         let selector = if path.normalized == "$" {
             Selector::Root
         } else {
@@ -306,7 +307,7 @@ impl CompiledPath {
 
     /// The value this path selects: one value, or for a wildcard path an array of
     /// every match; `None` when a path without wildcards finds nothing.
-    fn select<'e>(&self, event: &'e Value) -> Option<Cow<'e, Value>> {
+    pub fn select<'e>(&self, event: &'e Value) -> Option<Cow<'e, Value>> {
         let found = match &self.selector {
             Selector::Root => return Some(Cow::Borrowed(event)),
             Selector::Query(query) => {

@@ -16,6 +16,7 @@
 
 mod http;
 mod input;
+mod kafka;
 mod target;
 mod transform;
 

@@ -192,31 +192,7 @@ impl Reader<'_> {
         let json = &member.value;
         let at = self.position(json.span.start);
         let destination = match member.key.as_str() {
-            "Kafka" => {
-                let o = self.object(json, &here, &["Topic", "KeyPath"])?;
-                let topic = match o.get("Topic") {
-                    Some(v) => self.name(
-                        v,
-                        &join(&here, "Topic"),
-                        "Kafka topic name",
-                        249,
-                        |c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'),
-                        "letters, digits, '.', '_' or '-'",
-                    ),
-                    None => {
-                        self.missing(&o, &here, "Topic");
-                        None
-                    }
-                };
-                let key_path = match o.get("KeyPath") {
-                    Some(v) => Some(self.json_path(v, &join(&here, "KeyPath"))?),
-                    None => None,
-                };
-                Destination::Kafka {
-                    topic: topic?.to_string(),
-                    key_path,
-                }
-            }
+            "Kafka" => self.kafka(json, &here)?,
             "Http" => self.http(json, &here)?,
             "File" => {
                 let o = self.object(json, &here, &["Path"])?;
