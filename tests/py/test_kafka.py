@@ -66,9 +66,9 @@ def reader(bootstrap: str, topics: list[str], group: str) -> Consumer:
     return c
 
 
-def collect(consumer: Consumer, until, timeout: float) -> list:
-    """Messages until `until(messages)` is true, or the timeout passes."""
-    got = []
+def collect(consumer: Consumer, until, timeout: float, got: list | None = None) -> list:
+    """Messages (appended to `got`) until `until(got)` is true, or the timeout passes."""
+    got = [] if got is None else got
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline and not until(got):
         m = consumer.poll(0.2)
@@ -207,7 +207,7 @@ def test_kill_9_mid_stream_loses_nothing(switchyard_server, kafka_broker):
     assert len(got) >= total // 4, "the router started delivering"
     first.kill()
     switchyard_server(rules, config, name="router")
-    got += collect(c, lambda g: len(set(ids_of(g))) >= total, 120)
+    collect(c, lambda g: len(set(ids_of(g))) >= total, 120, got)
     c.close()
     ns = ids_of(got)
     missing = {f"m{i}" for i in range(total)} - set(ns)
@@ -232,7 +232,7 @@ def test_two_instances_share_the_work_and_one_takes_over_when_the_other_dies(
     got = collect(c, lambda g: len(g) >= total // 4, 60)
     a.kill()
     send(broker.bootstrap, "in", [json.dumps({"n": f"m{i}"}).encode() for i in range(total // 2, total)])
-    got += collect(c, lambda g: len(set(ids_of(g))) >= total, 120)
+    collect(c, lambda g: len(set(ids_of(g))) >= total, 120, got)
     c.close()
     ns = ids_of(got)
     missing = {f"m{i}" for i in range(total)} - set(ns)
