@@ -281,6 +281,25 @@ fn serve_startup_errors_name_the_problem_and_exit_2() {
         "switchyard serve: zero.toml: router.max_in_flight_events must be at least 1\n"
     );
 
+    // Kafka flags and settings that cannot work.
+    let (code, _, err) = run(dir.path(), &["serve", "--kafka-source", "orders"]);
+    assert_eq!(code, 2);
+    assert_eq!(
+        err,
+        "switchyard serve: --kafka-source needs --kafka-brokers (or kafka.brokers in the config)\n"
+    );
+    std::fs::write(
+        dir.path().join("kafka.toml"),
+        "[kafka.source]\ntopics = [\"orders\"]\n",
+    )
+    .unwrap();
+    let (code, _, err) = run(dir.path(), &["serve", "--config", "kafka.toml"]);
+    assert_eq!(code, 2);
+    assert_eq!(
+        err,
+        "switchyard serve: kafka.toml: kafka.source.topics needs kafka.brokers (or --kafka-brokers)\n"
+    );
+
     // A port already in use.
     let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = taken.local_addr().unwrap().to_string();

@@ -47,10 +47,18 @@ fn example_rules_load_into_the_model() {
     let orders = &rules[1];
     assert_eq!(orders.event_bus_name, "default");
     let kafka = &orders.targets[0];
-    let Destination::Kafka { topic, key_path } = &kafka.destination else {
+    let Destination::Kafka {
+        topic,
+        key_path,
+        key,
+        headers,
+        ordered,
+    } = &kafka.destination
+    else {
         panic!("{kafka:?}")
     };
     assert_eq!(topic, "orders");
+    assert_eq!((key, headers.len(), ordered), (&None, 0, &false));
     assert_eq!(
         key_path.as_ref().unwrap().normalized,
         "$['detail']['order-id']"

@@ -1006,3 +1006,17 @@ fn pattern_wildcard_too_complex() {
         ]
     );
 }
+
+#[test]
+fn kafka_key_headers_and_ordered() {
+    let text = "{\n\"Name\": \"r1\",\n\"EventPattern\": {\"source\": [\"x\"]},\n\"Targets\": [\n{\"Id\": \"a\", \"Kafka\": {\"Topic\": \"t\", \"KeyPath\": \"$.id\", \"Key\": \"k\", \"Headers\": {\"\": \"x\", \"n\": 1}, \"Ordered\": \"yes\"}}\n]\n}";
+    assert_eq!(
+        problems(text),
+        [
+            "r.json:5:63: Targets[0].Kafka.Key: give KeyPath or Key, not both",
+            "r.json:5:80: Targets[0].Kafka.Headers.: a header name cannot be empty",
+            "r.json:5:94: Targets[0].Kafka.Headers.n: expected a string, found number",
+            "r.json:5:109: Targets[0].Kafka.Ordered: expected true or false, found string"
+        ]
+    );
+}

@@ -441,3 +441,26 @@ async fn a_shaped_payload_that_is_not_an_event_cannot_go_on_a_bus() {
     );
     assert!(read_lines(&server.path("landed.jsonl")).is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_kafka_target_without_brokers_dead_letters_with_the_reason() {
+    let rule = json!([{
+        "Name": "k",
+        "EventPattern": { "source": ["app"] },
+        "Targets": [{
+            "Id": "topic",
+            "Kafka": { "Topic": "orders" },
+            "DeadLetterConfig": { "File": { "Path": "dlq.jsonl" } }
+        }]
+    }])
+    .to_string();
+    let server = Server::start(&[("k.json", &rule)], FAST_RETRIES);
+    let id = server.put("app", json!({})).await;
+    let dlq = wait_for_lines(&server.path("dlq.jsonl"), 1, WAIT).await;
+    assert_eq!(dlq[0]["event"]["id"], id);
+    assert_eq!(attrs(&dlq[0])["ERROR_CODE"], "TargetUnavailable");
+    assert_eq!(
+        attrs(&dlq[0])["ERROR_MESSAGE"],
+        "Kafka targets need a cluster: set kafka.brokers in the config or --kafka-brokers"
+    );
+}

@@ -65,7 +65,9 @@ pub fn run(args: &Args) -> ExitCode {
         config.kafka.source.group = group.clone();
     }
     if !config.kafka.source.topics.is_empty() && config.kafka.brokers.is_none() {
-        eprintln!("switchyard serve: --kafka-source needs --kafka-brokers (or kafka.brokers in the config)");
+        eprintln!(
+            "switchyard serve: --kafka-source needs --kafka-brokers (or kafka.brokers in the config)"
+        );
         return ExitCode::from(2);
     }
     init_logging(args.log_format);

@@ -249,11 +249,26 @@ impl KafkaSource {
         let _ = (&mut self.consume).await;
     }
 
-    /// Commits what has finished, a last time, and stops.
+    /// Commits what has finished, a last time (waiting at most 5 s: the broker
+    /// may be gone), and stops.
     pub async fn finish(self) {
         self.stop_commit.cancel();
         let _ = self.commit.await;
-        commit_finished(&self.consumer, &self.owned, CommitMode::Sync);
+        let (consumer, owned) = (self.consumer, self.owned);
+        let last = tokio::task::spawn_blocking(move || {
+            commit_finished(&consumer, &owned, CommitMode::Sync);
+            // Closing the consumer (leaving the group) happens here too.
+            drop(consumer);
+        });
+        if tokio::time::timeout(Duration::from_secs(5), last)
+            .await
+            .is_err()
+        {
+            tracing::warn!(
+                "the last Kafka commit did not finish within 5 s (is the broker reachable?); \
+                 what it did not commit is read again after a restart"
+            );
+        }
     }
 }
 
@@ -323,13 +338,19 @@ async fn consume_loop(
             }
             Err((code, why)) => {
                 invalid.inc();
-                let settled = dead_letter(&message, code, &why, &settings, dead_letters.as_deref()).await;
+                let settled =
+                    dead_letter(&message, code, &why, &settings, dead_letters.as_deref()).await;
                 if settled {
                     finish(&owned, &partition, generation, offset);
                 }
             }
         }
-        backpressure(&consumer, &owned, &partition, settings.source.max_in_flight_per_partition);
+        backpressure(
+            &consumer,
+            &owned,
+            &partition,
+            settings.source.max_in_flight_per_partition,
+        );
     }
 }
 
@@ -409,7 +430,11 @@ async fn commit_loop(
     }
 }
 
-fn commit_finished(consumer: &StreamConsumer<SourceContext>, owned: &Mutex<Owned>, mode: CommitMode) {
+fn commit_finished(
+    consumer: &StreamConsumer<SourceContext>,
+    owned: &Mutex<Owned>,
+    mode: CommitMode,
+) {
     let mut tpl = TopicPartitionList::new();
     {
         let mut owned = owned.lock().unwrap_or_else(|e| e.into_inner());
@@ -446,16 +471,23 @@ fn decode(
         EventError::NotAnObject(_) => ("KafkaMessageNotAnObject", e.to_string()),
         _ => ("KafkaMessageInvalid", e.to_string()),
     })?;
-    let bus = s
-        .buses
-        .get(message.topic())
-        .unwrap_or(&s.bus)
-        .to_string();
+    let bus = s.buses.get(message.topic()).unwrap_or(&s.bus).to_string();
     let received = SystemTime::now();
     let object: serde_json::Map<String, serde_json::Value> = serde_json::from_slice(value)
-        .map_err(|e| ("KafkaMessageInvalid", format!("the message is not JSON: {e}")))?;
+        .map_err(|e| {
+            (
+                "KafkaMessageInvalid",
+                format!("the message is not JSON: {e}"),
+            )
+        })?;
     if is_envelope(&object) {
-        let text = |key: &str| object.get(key).and_then(|v| v.as_str()).unwrap_or_default().to_string();
+        let text = |key: &str| {
+            object
+                .get(key)
+                .and_then(|v| v.as_str())
+                .unwrap_or_default()
+                .to_string()
+        };
         let id = match text("id") {
             id if id.is_empty() => event::new_event_id(),
             id => id,
@@ -546,8 +578,13 @@ async fn dead_letter(
 ) -> bool {
     let (topic, partition, offset) = (message.topic(), message.partition(), message.offset());
     let (Some(dlq), Some(producer)) = (&settings.source.dead_letter_topic, producer) else {
-        tracing::error!(topic, partition, offset, error_code = code,
-            "Kafka message skipped (no kafka.source.dead_letter_topic): {why}");
+        tracing::error!(
+            topic,
+            partition,
+            offset,
+            error_code = code,
+            "Kafka message skipped (no kafka.source.dead_letter_topic): {why}"
+        );
         return true;
     };
     let mut delay = Duration::from_millis(100);
@@ -570,12 +607,23 @@ async fn dead_letter(
         let value = message.payload().unwrap_or_default();
         match producer.send(dlq, message.key(), value, headers).await {
             Ok(()) => {
-                tracing::warn!(topic, partition, offset, error_code = code,
-                    "Kafka message sent to the dead-letter topic {dlq}: {why}");
+                tracing::warn!(
+                    topic,
+                    partition,
+                    offset,
+                    error_code = code,
+                    "Kafka message sent to the dead-letter topic {dlq}: {why}"
+                );
                 return true;
             }
             Err(e) => {
-                tracing::error!(topic, partition, offset, "writing to the dead-letter topic {dlq}: {}; retrying", e.message);
+                tracing::error!(
+                    topic,
+                    partition,
+                    offset,
+                    "writing to the dead-letter topic {dlq}: {}; retrying",
+                    e.message
+                );
                 tokio::time::sleep(delay).await;
                 delay = (delay * 2).min(Duration::from_secs(10));
             }

@@ -59,7 +59,11 @@ impl Reader<'_> {
                     for m in members {
                         let at = join(&here, &m.key);
                         if m.key.is_empty() {
-                            self.problem_at(m.key_span.start, &at, "a header name cannot be empty".into());
+                            self.problem_at(
+                                m.key_span.start,
+                                &at,
+                                "a header name cannot be empty".into(),
+                            );
                             ok = false;
                         }
                         match self.string(&m.value, &at) {
