@@ -14,14 +14,15 @@
 //! first (within its target's own timeout).
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use bytes::Bytes;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::Histogram;
-use tokio::sync::Semaphore;
+use tokio::sync::{Semaphore, oneshot};
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
@@ -81,6 +82,7 @@ struct Shared {
     /// Deliveries waiting for a slot: the target's queue.
     waiting: AtomicUsize,
     queue_size: usize,
+    order: Arc<KeyOrder>,
 }
 
 /// The entrance to one (rule, target) pair's delivery.
@@ -139,6 +141,7 @@ impl TargetHandle {
             slots: Arc::new(Semaphore::new(s.max_concurrency)),
             waiting: AtomicUsize::new(0),
             queue_size: s.queue_size,
+            order: Arc::new(KeyOrder::default()),
         });
         Arc::new(TargetHandle { spec, shared })
     }
@@ -165,7 +168,13 @@ impl TargetHandle {
                 rule_arn = %shared.rule_arn,
                 target = %shared.target_id
             );
-            run(shared.clone(), delivery).instrument(span)
+            // Taken here, in routing order, so the order holds whatever order
+            // the tasks then run in.
+            let turn = shared
+                .target
+                .ordering_key(&delivery.event, &delivery.payload)
+                .map(|key| shared.order.turn(key));
+            run(shared.clone(), delivery, turn).instrument(span)
         });
         let mut runs: Vec<_> = runs.collect();
         if runs.len() == 1 {
@@ -201,10 +210,23 @@ impl TargetHandle {
     }
 }
 
-/// Attempts until delivered, dead-lettered, or cut off by shutdown.
-async fn run(shared: Arc<Shared>, delivery: Delivery) {
+/// Attempts until delivered, dead-lettered, or cut off by shutdown. With a
+/// `turn`, the first attempt waits until the same key's previous delivery is
+/// settled, and this one's settling lets the next go.
+async fn run(shared: Arc<Shared>, delivery: Delivery, mut turn: Option<Turn>) {
     let mut number: u32 = 0;
     let mut last: Option<DeliveryError> = None;
+    if let Some(previous) = turn.as_mut().and_then(|t| t.after.take()) {
+        tokio::select! {
+            biased;
+            _ = shared.shutdown.cancelled() => {
+                shared.waiting.fetch_sub(1, Ordering::Relaxed);
+                return shared.settle_at_shutdown(delivery, None, 0).await;
+            }
+            // A predecessor that went away without settling counts as settled.
+            _ = previous => {}
+        }
+    }
     loop {
         // A free slot is taken at once; waiting for one also watches the
         // shutdown deadline (registering with the token only then).
@@ -320,6 +342,58 @@ pub fn dispatch(mut deliveries: Vec<(Arc<TargetHandle>, Delivery)>) {
     }
 }
 
+/// Per-key order for targets that ask for it (`Kafka` with `Ordered`): each
+/// key's deliveries form a chain in routing order, where each waits for the one
+/// before to be settled (delivered or dead-lettered), retries included. The
+/// cost: a map entry per key with a delivery in flight and a oneshot channel per
+/// delivery; a retrying delivery holds back its own key's successors only.
+#[derive(Default)]
+pub struct KeyOrder {
+    next: AtomicU64,
+    /// The latest delivery of each key still in flight: its id, and what fires
+    /// when it is settled.
+    latest: std::sync::Mutex<HashMap<Vec<u8>, (u64, oneshot::Receiver<()>)>>,
+}
+
+impl KeyOrder {
+    fn turn(self: &Arc<Self>, key: Vec<u8>) -> Turn {
+        let id = self.next.fetch_add(1, Ordering::Relaxed);
+        let (settled, next_waits) = oneshot::channel();
+        let mut latest = self.latest.lock().unwrap_or_else(|e| e.into_inner());
+        let after = latest.insert(key.clone(), (id, next_waits)).map(|(_, rx)| rx);
+        Turn {
+            after,
+            settled: Some(settled),
+            order: self.clone(),
+            key,
+            id,
+        }
+    }
+}
+
+/// One delivery's place in its key's chain; dropping it (when the delivery is
+/// settled, whichever way) lets the next one go.
+pub struct Turn {
+    after: Option<oneshot::Receiver<()>>,
+    settled: Option<oneshot::Sender<()>>,
+    order: Arc<KeyOrder>,
+    key: Vec<u8>,
+    id: u64,
+}
+
+impl Drop for Turn {
+    fn drop(&mut self) {
+        let mut latest = self.order.latest.lock().unwrap_or_else(|e| e.into_inner());
+        if latest.get(&self.key).is_some_and(|(id, _)| *id == self.id) {
+            latest.remove(&self.key);
+        }
+        drop(latest);
+        if let Some(settled) = self.settled.take() {
+            let _ = settled.send(());
+        }
+    }
+}
+
 /// Full jitter: uniform in [0, min(cap, base * 2^(n-1))] after attempt n, and at
 /// least the receiver's `Retry-After`.
 fn backoff_delay(cfg: &RetryConfig, attempt: u32, retry_after: Option<Duration>) -> Duration {
@@ -395,6 +469,27 @@ impl Shared {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_keys_deliveries_take_turns_in_routing_order_and_other_keys_do_not_wait() {
+        let order = Arc::new(KeyOrder::default());
+        let mut first = order.turn(b"a".to_vec());
+        let mut second = order.turn(b"a".to_vec());
+        let mut third = order.turn(b"a".to_vec());
+        let mut other = order.turn(b"b".to_vec());
+        assert!(first.after.is_none() && other.after.is_none(), "nothing before them");
+        let mut after_first = second.after.take().unwrap();
+        let mut after_second = third.after.take().unwrap();
+        assert!(after_first.try_recv().is_err(), "the first is still in flight");
+        drop(first);
+        assert!(after_first.try_recv().is_ok(), "settling the first lets the second go");
+        assert!(after_second.try_recv().is_err(), "but not the third");
+        drop(second);
+        assert!(after_second.try_recv().is_ok());
+        drop((third, other.after.take()));
+        drop(other);
+        assert!(order.latest.lock().unwrap().is_empty(), "no entry outlives its key's work");
+    }
 
     #[test]
     fn backoff_is_full_jitter_under_a_growing_cap() {

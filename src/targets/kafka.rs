@@ -9,8 +9,9 @@
 //! destination's `Headers`. As a dead-letter destination the record's value is
 //! the original event and the dead-letter attributes are its headers. Broker
 //! errors are retryable (the target's `RetryPolicy` decides), except those a
-//! retry cannot fix (a record too large, an invalid topic). Ordering is the
-//! router's (`TargetSpec::ordered_by`), not this module's.
+//! retry cannot fix (a record too large, an invalid topic). With `Ordered` it
+//! names each record's key as its ordering key; keeping the order is the
+//! router's (`router::delivery::KeyOrder`).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -113,6 +114,7 @@ pub struct KafkaTarget {
     topic: String,
     key: Key,
     headers: Vec<(String, String)>,
+    ordered: bool,
 }
 
 impl KafkaTarget {
@@ -122,6 +124,7 @@ impl KafkaTarget {
         key_path: Option<&JsonPath>,
         key: Option<&str>,
         headers: &[(String, String)],
+        ordered: bool,
     ) -> KafkaTarget {
         let key = match (key_path, key) {
             (Some(path), _) => Key::Path(CompiledPath::new(path)),
@@ -133,6 +136,7 @@ impl KafkaTarget {
             topic: topic.to_string(),
             key,
             headers: headers.to_vec(),
+            ordered,
         }
     }
 
@@ -154,6 +158,12 @@ impl KafkaTarget {
 }
 
 impl Target for KafkaTarget {
+    fn ordering_key(&self, event: &crate::event::Event, _payload: &bytes::Bytes) -> Option<Vec<u8>> {
+        // Events without a key are ordered among themselves (key "").
+        self.ordered
+            .then(|| self.key_for(&event.json).unwrap_or_default())
+    }
+
     fn deliver<'a>(&'a self, attempt: Attempt<'a>) -> BoxFuture<'a, Result<(), DeliveryError>> {
         Box::pin(async move {
             let event = attempt.event;

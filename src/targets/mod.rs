@@ -51,6 +51,12 @@ pub struct Attempt<'a> {
 /// What a target does: one attempt at a time, many attempts concurrently.
 pub trait Target: Send + Sync {
     fn deliver<'a>(&'a self, attempt: Attempt<'a>) -> BoxFuture<'a, Result<(), DeliveryError>>;
+
+    /// For a target that keeps per-key order (`Kafka` with `Ordered`): the key
+    /// whose deliveries must settle one after another, in routing order.
+    fn ordering_key(&self, _event: &Event, _payload: &Bytes) -> Option<Vec<u8>> {
+        None
+    }
 }
 
 /// Why an attempt failed. `code` becomes the dead-letter record's `ERROR_CODE`.
@@ -137,13 +143,14 @@ impl TargetFactory {
                 key_path,
                 key,
                 headers,
-                ordered: _,
+                ordered,
             } => Arc::new(kafka::KafkaTarget::new(
                 self.kafka_producer()?,
                 topic,
                 key_path.as_ref(),
                 key.as_deref(),
                 headers,
+                *ordered,
             )),
         })
     }

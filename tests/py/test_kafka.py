@@ -268,3 +268,30 @@ def test_a_broker_restart_mid_run_loses_nothing_and_the_router_recovers(
     print(f"broker restart: {len(ns)} records for {total} events, "
           f"{len(ns) - len(set(ns))} duplicates, {len(missing)} missing")
     assert not missing, sorted(missing)[:10]
+
+
+def test_an_ordered_kafka_target_keeps_each_keys_source_order(switchyard_server, kafka_broker):
+    broker = kafka_broker()
+    broker.topic("in", 1)
+    broker.topic("out", 3)
+    rules = [{
+        "Name": "ordered",
+        "EventPattern": {"source": ["kafka"]},
+        "Targets": [{"Id": "out", "Kafka": {"Topic": "out", "KeyPath": "$.detail.k", "Ordered": True}}],
+    }]
+    config = kafka_config(broker.bootstrap, '[kafka.source]\ntopics = ["in"]\ngroup = "router"\n')
+    switchyard_server(rules, config)
+    total = 600
+    send(broker.bootstrap, "in", [json.dumps({"k": f"k{i % 5}", "seq": i}).encode() for i in range(total)])
+    c = reader(broker.bootstrap, ["out"], "check-out")
+    got = collect(c, lambda g: len(g) >= total, 60)
+    c.close()
+    assert len(got) == total
+    by_key: dict[str, list[int]] = {}
+    for m in got:
+        detail = json.loads(m.value())["detail"]
+        assert m.key().decode() == detail["k"]
+        by_key.setdefault(detail["k"], []).append(detail["seq"])
+    for key, seqs in by_key.items():
+        assert seqs == sorted(seqs), f"{key} out of order: {seqs[:20]}"
+    assert sorted(len(s) for s in by_key.values()) == [total // 5] * 5
