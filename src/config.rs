@@ -123,6 +123,28 @@ pub struct KafkaConfig {
     /// fails (and is retried by the target's `RetryPolicy`).
     pub send_timeout_ms: u64,
     pub source: KafkaSourceConfig,
+    pub ingest: KafkaIngestConfig,
+}
+
+/// Durable ingest: PutEvents and CloudEvents append to this topic before they
+/// answer, and the Kafka source (group `kafka.source.group`) routes it.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct KafkaIngestConfig {
+    /// Off without a topic.
+    pub topic: Option<String>,
+    /// What the records are keyed by (what keeps its order).
+    pub key: IngestKey,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum IngestKey {
+    #[default]
+    Source,
+    DetailType,
+    Id,
+    None,
 }
 
 impl Default for KafkaConfig {
@@ -133,6 +155,7 @@ impl Default for KafkaConfig {
             consumer: Default::default(),
             send_timeout_ms: 30_000,
             source: KafkaSourceConfig::default(),
+            ingest: KafkaIngestConfig::default(),
         }
     }
 }
@@ -412,6 +435,9 @@ impl Config {
         }
         if !self.kafka.source.topics.is_empty() && self.kafka.brokers.is_none() {
             return Err("kafka.source.topics needs kafka.brokers (or --kafka-brokers)".into());
+        }
+        if self.kafka.ingest.topic.is_some() && self.kafka.brokers.is_none() {
+            return Err("kafka.ingest.topic needs kafka.brokers (or --kafka-brokers)".into());
         }
         if self.retry.base_delay_ms > self.retry.max_delay_ms {
             return Err("retry.base_delay_ms must not exceed retry.max_delay_ms".into());

@@ -30,6 +30,7 @@ use crate::router::routes::{Routes, RoutesBuilder};
 use crate::router::{Ingest, RouterSettings};
 use crate::rules::{LoadOptions, PublishHook, RulesWatcher, WatchOptions};
 use crate::sources::aws_json::{self, AwsError};
+use crate::sources::durable::DurableIngest;
 use crate::sources::kafka::{KafkaSource, KafkaSourceSettings};
 use crate::sources::{SourceContext, cloudevents, sigv4};
 use crate::targets::TargetFactory;
@@ -161,15 +162,24 @@ pub async fn serve(options: ServeOptions) -> Result<(), String> {
         }
     };
 
+    let mut sources = SourceContext::new(
+        ingest.clone(),
+        routes.clone(),
+        Arc::new(config.clone()),
+        metrics.clone(),
+        options.rules_dir.clone(),
+        sigv4,
+    );
+    if let Some(topic) = &config.kafka.ingest.topic {
+        tracing::info!("durable ingest: accepted events go to Kafka topic {topic} first");
+        sources.durable = Some(DurableIngest::new(
+            builder.factory().kafka_producer()?,
+            topic.clone(),
+            config.kafka.ingest.key,
+        ));
+    }
     let state = Arc::new(AppState {
-        sources: SourceContext::new(
-            ingest.clone(),
-            routes.clone(),
-            Arc::new(config.clone()),
-            metrics.clone(),
-            options.rules_dir.clone(),
-            sigv4,
-        ),
+        sources,
         watcher: Mutex::new(watcher),
         plugins,
         routes: routes.clone(),

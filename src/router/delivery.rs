@@ -13,8 +13,8 @@
 //! to retry is settled as `ShutdownBeforeDelivery`; an attempt in progress ends
 //! first (within its target's own timeout).
 
-use std::sync::Arc;
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
 
@@ -360,7 +360,9 @@ impl KeyOrder {
         let id = self.next.fetch_add(1, Ordering::Relaxed);
         let (settled, next_waits) = oneshot::channel();
         let mut latest = self.latest.lock().unwrap_or_else(|e| e.into_inner());
-        let after = latest.insert(key.clone(), (id, next_waits)).map(|(_, rx)| rx);
+        let after = latest
+            .insert(key.clone(), (id, next_waits))
+            .map(|(_, rx)| rx);
         Turn {
             after,
             settled: Some(settled),
@@ -477,18 +479,30 @@ mod tests {
         let mut second = order.turn(b"a".to_vec());
         let mut third = order.turn(b"a".to_vec());
         let mut other = order.turn(b"b".to_vec());
-        assert!(first.after.is_none() && other.after.is_none(), "nothing before them");
+        assert!(
+            first.after.is_none() && other.after.is_none(),
+            "nothing before them"
+        );
         let mut after_first = second.after.take().unwrap();
         let mut after_second = third.after.take().unwrap();
-        assert!(after_first.try_recv().is_err(), "the first is still in flight");
+        assert!(
+            after_first.try_recv().is_err(),
+            "the first is still in flight"
+        );
         drop(first);
-        assert!(after_first.try_recv().is_ok(), "settling the first lets the second go");
+        assert!(
+            after_first.try_recv().is_ok(),
+            "settling the first lets the second go"
+        );
         assert!(after_second.try_recv().is_err(), "but not the third");
         drop(second);
         assert!(after_second.try_recv().is_ok());
         drop((third, other.after.take()));
         drop(other);
-        assert!(order.latest.lock().unwrap().is_empty(), "no entry outlives its key's work");
+        assert!(
+            order.latest.lock().unwrap().is_empty(),
+            "no entry outlives its key's work"
+        );
     }
 
     #[test]

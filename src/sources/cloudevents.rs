@@ -134,7 +134,17 @@ pub fn handle(ctx: &SourceContext, bus: &str, headers: &HeaderMap, body: &[u8]) 
         admitted.push((Arc::new(event), Completion::detached(Some(permit))));
         ctx.count("cloudevents", "accepted");
     }
-    ctx.ingest.submit_all(admitted);
+    let failed = ctx.hand_on(admitted);
+    if let Some((_, why)) = failed.first() {
+        tracing::error!("durable ingest: {why}");
+        return answer(
+            StatusCode::SERVICE_UNAVAILABLE,
+            &format!(
+                "{} of {accepted} events could not be stored; send them again",
+                failed.len()
+            ),
+        );
+    }
     answer(StatusCode::ACCEPTED, &format!("accepted {accepted}"))
 }
 

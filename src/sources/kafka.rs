@@ -156,11 +156,18 @@ impl KafkaSourceSettings {
     /// `None` when the config names no source topics.
     pub fn from_config(config: &Config) -> Option<KafkaSourceSettings> {
         let k = &config.kafka;
-        if k.source.topics.is_empty() {
+        let mut source = k.source.clone();
+        // The durable ingest topic is routed like any source topic.
+        if let Some(topic) = &k.ingest.topic
+            && !source.topics.contains(topic)
+        {
+            source.topics.push(topic.clone());
+        }
+        if source.topics.is_empty() {
             return None;
         }
         Some(KafkaSourceSettings {
-            source: k.source.clone(),
+            source,
             brokers: k.brokers.clone().unwrap_or_default(),
             consumer: k.consumer.clone(),
             account: config.server.account.clone(),
@@ -471,7 +478,16 @@ fn decode(
         EventError::NotAnObject(_) => ("KafkaMessageNotAnObject", e.to_string()),
         _ => ("KafkaMessageInvalid", e.to_string()),
     })?;
-    let bus = s.buses.get(message.topic()).unwrap_or(&s.bus).to_string();
+    // Durable ingest names each event's bus; otherwise the topic decides.
+    let bus_header = message.headers().and_then(|h| {
+        h.iter()
+            .find(|h| h.key == super::durable::BUS_HEADER)
+            .and_then(|h| h.value)
+            .and_then(|v| std::str::from_utf8(v).ok())
+            .map(str::to_string)
+    });
+    let bus =
+        bus_header.unwrap_or_else(|| s.buses.get(message.topic()).unwrap_or(&s.bus).to_string());
     let received = SystemTime::now();
     let object: serde_json::Map<String, serde_json::Value> = serde_json::from_slice(value)
         .map_err(|e| {

@@ -16,6 +16,7 @@
 
 pub mod aws_json;
 pub mod cloudevents;
+pub mod durable;
 pub mod kafka;
 pub mod put_events;
 pub mod rules_api;
@@ -42,6 +43,8 @@ pub struct SourceContext {
     pub rules_dir: PathBuf,
     /// Checks AWS JSON requests' signatures; `None`: any or no signature.
     pub sigv4: Option<sigv4::Verifier>,
+    /// With durable ingest, accepted events go to Kafka, not to the router.
+    pub durable: Option<durable::DurableIngest>,
     /// `switchyard_ingested_events_total` by (source, outcome), looked up once.
     counters: Vec<((&'static str, &'static str), Counter)>,
 }
@@ -82,8 +85,35 @@ impl SourceContext {
             metrics,
             rules_dir,
             sigv4,
+            durable: None,
             counters,
         }
+    }
+
+    /// Hands accepted events on: to the durable ingest topic, answering which
+    /// could not be appended (by index), or to the router.
+    pub fn hand_on(
+        &self,
+        events: Vec<(
+            Arc<crate::event::Event>,
+            crate::router::completion::Completion,
+        )>,
+    ) -> Vec<(usize, String)> {
+        let Some(durable) = &self.durable else {
+            self.ingest.submit_all(events);
+            return Vec::new();
+        };
+        let only: Vec<_> = events.iter().map(|(e, _)| e.clone()).collect();
+        let results = durable.append(&only);
+        // The completions end here: the events' work is the Kafka source's now.
+        for (_, completion) in events {
+            completion.finish(crate::router::completion::Outcome::Delivered);
+        }
+        results
+            .into_iter()
+            .enumerate()
+            .filter_map(|(i, r)| r.err().map(|e| (i, e)))
+            .collect()
     }
 
     /// Counts one ingested entry by source and outcome (from the lists above,

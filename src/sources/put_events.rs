@@ -121,7 +121,23 @@ pub fn put_events(ctx: &SourceContext, body: &[u8]) -> Result<Vec<u8>, AwsError>
             }
         })
         .collect();
-    ctx.ingest.submit_all(admitted);
+    let mut results = results;
+    let accepted_at: Vec<usize> = results
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| r.event_id.is_some())
+        .map(|(i, _)| i)
+        .collect();
+    for (i, why) in ctx.hand_on(admitted) {
+        let entry = &mut results[accepted_at[i]];
+        tracing::error!("durable ingest: {why}");
+        *entry = ResultEntry {
+            event_id: None,
+            error_code: Some("InternalException"),
+            error_message: Some("The event could not be stored; try again.".into()),
+        };
+        failed += 1;
+    }
     output(&Response {
         failed_entry_count: failed,
         entries: results,

@@ -158,7 +158,11 @@ impl KafkaTarget {
 }
 
 impl Target for KafkaTarget {
-    fn ordering_key(&self, event: &crate::event::Event, _payload: &bytes::Bytes) -> Option<Vec<u8>> {
+    fn ordering_key(
+        &self,
+        event: &crate::event::Event,
+        _payload: &bytes::Bytes,
+    ) -> Option<Vec<u8>> {
         // Events without a key are ordered among themselves (key "").
         self.ordered
             .then(|| self.key_for(&event.json).unwrap_or_default())

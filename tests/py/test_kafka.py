@@ -295,3 +295,56 @@ def test_an_ordered_kafka_target_keeps_each_keys_source_order(switchyard_server,
     for key, seqs in by_key.items():
         assert seqs == sorted(seqs), f"{key} out of order: {seqs[:20]}"
     assert sorted(len(s) for s in by_key.values()) == [total // 5] * 5
+
+
+def test_durable_ingest_delivers_every_accepted_event_after_a_crash(switchyard_server, kafka_broker):
+    """PutEvents with [kafka.ingest]: accepted events are in Kafka before the answer,
+    so a router killed before delivering them delivers them after its restart."""
+    import http.server
+    import threading
+
+    broker = kafka_broker()
+    broker.topic("ingest", 3)
+    received: list[str] = []
+    up = threading.Event()
+
+    class Hook(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            if not up.is_set():
+                self.send_response(503)  # down: switchyard retries
+            else:
+                received.append(json.loads(body)["id"])
+                self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    hook = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Hook)
+    threading.Thread(target=hook.serve_forever, daemon=True).start()
+    rules = [{
+        "Name": "hook",
+        "EventPattern": {"source": ["app"]},
+        "Targets": [{"Id": "hook", "Http": {"Endpoint": f"http://127.0.0.1:{hook.server_port}/"},
+                     "RetryPolicy": {"MaximumRetryAttempts": 185}}],
+    }]
+    config = kafka_config(broker.bootstrap, '[kafka.ingest]\ntopic = "ingest"\n')
+    first = switchyard_server(rules, config, name="router")
+    ids = set()
+    for batch in range(10):
+        answer = put_events(first, [{"Source": "app", "DetailType": "t", "Detail": json.dumps({"b": batch})}
+                                    for _ in range(10)])
+        ids |= {e["EventId"] for e in answer["Entries"]}
+    first.kill()  # nothing was delivered: the hook answered 503
+    assert received == []
+    up.set()
+    switchyard_server(rules, config, name="router")
+    deadline = time.monotonic() + 60
+    while not ids <= set(received) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    hook.shutdown()
+    missing = ids - set(received)
+    print(f"durable ingest after kill -9: {len(received)} deliveries for {len(ids)} accepted "
+          f"events, {len(received) - len(set(received))} duplicates, {len(missing)} missing")
+    assert not missing
