@@ -352,8 +352,11 @@ pub struct KeyOrder {
     next: AtomicU64,
     /// The latest delivery of each key still in flight: its id, and what fires
     /// when it is settled.
-    latest: std::sync::Mutex<HashMap<Vec<u8>, (u64, oneshot::Receiver<()>)>>,
+    latest: std::sync::Mutex<HashMap<Vec<u8>, Latest>>,
 }
+
+/// A key's latest delivery: its id, and what fires when it is settled.
+type Latest = (u64, oneshot::Receiver<()>);
 
 impl KeyOrder {
     fn turn(self: &Arc<Self>, key: Vec<u8>) -> Turn {
@@ -475,7 +478,7 @@ mod tests {
     #[test]
     fn a_keys_deliveries_take_turns_in_routing_order_and_other_keys_do_not_wait() {
         let order = Arc::new(KeyOrder::default());
-        let mut first = order.turn(b"a".to_vec());
+        let first = order.turn(b"a".to_vec());
         let mut second = order.turn(b"a".to_vec());
         let mut third = order.turn(b"a".to_vec());
         let mut other = order.turn(b"b".to_vec());
