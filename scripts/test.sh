@@ -4,7 +4,9 @@
 # (tests/py: boto3, the AWS CLI and the CloudEvents SDK against the real binary) in
 # a virtualenv that scripts/python-deps.sh installs. The Wasm plugins (plugins/, a
 # workspace of their own) are built for wasm32-wasip2 first and their native unit
-# tests run with the rest; the host's tests load the built components.
+# tests run with the rest; the host's tests load the built components. The Kafka
+# tests (tests/py/test_kafka.py) start their own tansu brokers through
+# scripts/kafka-broker.sh, which installs tansu (and moto, for S3 storage) on first use.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -4,11 +4,13 @@
 //! into the matcher and times passes over the events; `citylots` generates the
 //! benchmark's events and pattern families (also used by `cargo bench`);
 //! `ceiling` is the no-routing HTTP ingest server for the gateway benchmark;
-//! `plugins` times Wasm plugin calls against native Rust. Nothing
+//! `plugins` times Wasm plugin calls against native Rust; `kafka` is the raw
+//! consume-then-produce loop the Kafka benchmark compares with. Nothing
 //! here is on the product's hot path.
 
 pub mod ceiling;
 pub mod citylots;
+pub mod kafka;
 pub mod plugins;
 
 use std::time::Instant;

@@ -53,6 +53,22 @@ pub enum Command {
         #[arg(long, default_value_t = 5)]
         rounds: usize,
     },
+    /// The Kafka benchmark's ceiling: the raw rdkafka consume-then-produce loop
+    /// (scripts/bench-kafka.sh runs it beside `serve`).
+    KafkaLoop {
+        #[arg(long, value_name = "HOST:PORT")]
+        brokers: String,
+        #[arg(long, value_name = "TOPIC")]
+        from: String,
+        #[arg(long, value_name = "TOPIC")]
+        to: String,
+        /// Records to copy, then exit.
+        #[arg(long)]
+        count: u64,
+        /// Produce requests in flight at once (switchyard's per-target slots).
+        #[arg(long, default_value_t = 64)]
+        in_flight: usize,
+    },
     /// Serve the PutEvents -> file ceiling `serve` is measured against: the same
     /// HTTP stack, parsing and file writer, with no routing
     /// (scripts/bench-gateway.sh drives it with wrk).
@@ -88,6 +104,19 @@ pub fn run(command: &Command) -> ExitCode {
                 bench::plugins::report(&results, bench::plugins::event_1kb().len())
             )
         }),
+        Command::KafkaLoop {
+            brokers,
+            from,
+            to,
+            count,
+            in_flight,
+        } => tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| e.to_string())
+            .and_then(|rt| {
+                rt.block_on(bench::kafka::run(brokers, from, to, *count, *in_flight))
+            }),
         Command::IngestCeiling { listen, out } => tokio::runtime::Builder::new_multi_thread()
             .enable_all()
             .build()

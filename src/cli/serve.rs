@@ -87,7 +87,11 @@ pub fn run(args: &Args) -> ExitCode {
         plugins_dir: args.plugins.clone(),
         config,
     };
-    match runtime.block_on(serve(options)) {
+    let result = runtime.block_on(serve(options));
+    // Work still running now (a Kafka client closing while its broker is
+    // unreachable) must not keep the process from exiting.
+    runtime.shutdown_timeout(std::time::Duration::from_secs(3));
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("switchyard serve: {e}");
