@@ -16,7 +16,13 @@ use rdkafka::producer::{FutureProducer, FutureRecord};
 use tokio::sync::Semaphore;
 
 /// Copies `count` records from `from` to `to`, up to `in_flight` at once.
-pub async fn run(brokers: &str, from: &str, to: &str, count: u64, in_flight: usize) -> Result<(), String> {
+pub async fn run(
+    brokers: &str,
+    from: &str,
+    to: &str,
+    count: u64,
+    in_flight: usize,
+) -> Result<(), String> {
     let consumer: StreamConsumer = ClientConfig::new()
         .set("bootstrap.servers", brokers)
         .set("group.id", "switchyard-bench-ceiling")

@@ -114,9 +114,7 @@ pub fn run(command: &Command) -> ExitCode {
             .enable_all()
             .build()
             .map_err(|e| e.to_string())
-            .and_then(|rt| {
-                rt.block_on(bench::kafka::run(brokers, from, to, *count, *in_flight))
-            }),
+            .and_then(|rt| rt.block_on(bench::kafka::run(brokers, from, to, *count, *in_flight))),
         Command::IngestCeiling { listen, out } => tokio::runtime::Builder::new_multi_thread()
             .enable_all()
             .build()
