@@ -6,6 +6,9 @@
 # keeps many requests in flight. Loopback only, bounded in time.
 #
 #   scripts/bench-gateway.sh [SECONDS] [CONNECTIONS] [ROUNDS]
+#
+# With DURABLE=1 it also runs switchyard with durable ingest (PutEvents appended
+# to a Kafka topic on a local tansu broker before the answer, then routed from it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-10}
@@ -55,6 +58,18 @@ with open(f"{work}/config.toml", "w") as f:
     f.write('[file]\nfsync = "os"\n[router]\nmax_in_flight_events = 200000\n'
             '[targets]\nqueue_size = 65536\nmax_concurrency = 4096\n')
 PY
+
+if [[ ${DURABLE:-0} == 1 ]]; then
+  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  ./scripts/kafka-broker.sh start "$port" "$work/broker" >/dev/null
+  trap 'kill $(jobs -p) 2>/dev/null || true; ./scripts/kafka-broker.sh stop "$work/broker" >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
+  ./scripts/kafka-broker.sh topic "$port" ingest 3 >/dev/null
+  { cat "$work/config.toml"
+    printf '[kafka]\nbrokers = "127.0.0.1:%s"\n[kafka.producer]\n"linger.ms" = "1"\n' "$port"
+    printf '[kafka.consumer]\n"session.timeout.ms" = "6000"\n"heartbeat.interval.ms" = "500"\n'
+    printf '[kafka.ingest]\ntopic = "ingest"\n'
+  } >"$work/durable.toml"
+fi
 
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 wait_port() {
@@ -113,6 +128,9 @@ echo "== PutEvents -> file, 10 entries per request, ${connections} connections, 
 for round in $(seq "$rounds"); do
   run switchyard "$bin" serve --rules "$work/rules" --listen 127.0.0.1:0 --config "$work/config.toml" | tee -a "$work/a.json"
   run ceiling "$bin" bench ingest-ceiling --listen 127.0.0.1:0 --out "$work/out.jsonl" | tee -a "$work/b.json"
+  if [[ ${DURABLE:-0} == 1 ]]; then
+    run durable "$bin" serve --rules "$work/rules" --listen 127.0.0.1:0 --config "$work/durable.toml" | tee -a "$work/c.json"
+  fi
 done
 python3 - "$work/a.json" "$work/b.json" <<'PY'
 import json, sys
@@ -123,3 +141,12 @@ print(f"best: switchyard {a['events_per_sec']} events/s (p50 {a['p50_ms']} ms, p
       f"p99 {b['p99_ms']} ms, {b['cpu_us_per_event']} us CPU/event)")
 print(f"switchyard reaches {a['events_per_sec'] / b['events_per_sec']:.0%} of the ceiling")
 PY
+if [[ ${DURABLE:-0} == 1 ]]; then
+  python3 - "$work/a.json" "$work/c.json" <<'PY'
+import json, sys
+a, c = [max((json.loads(l) for l in open(p)), key=lambda r: r["events_per_sec"]) for p in sys.argv[1:]]
+print(f"durable ingest: {c['events_per_sec']} events/s accepted (p50 {c['p50_ms']} ms, p99 {c['p99_ms']} ms), "
+      f"{c['events_written']} routed to the file in the measured window; without it {a['events_per_sec']} events/s "
+      f"(p50 {a['p50_ms']} ms, p99 {a['p99_ms']} ms): {c['events_per_sec'] / a['events_per_sec']:.0%}")
+PY
+fi

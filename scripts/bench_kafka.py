@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import threading
 import sys
 import tempfile
 import time
@@ -56,11 +57,15 @@ def produce(bootstrap: str, topic: str, n: int, rate: float | None, start: int =
     assert p.flush(60) == 0
 
 
-def read(bootstrap: str, topic: str, n: int, group: str, timeout: float = 300) -> tuple[list[float], list[float]]:
-    """Arrival times and latencies of n records."""
+def reader(bootstrap: str, topic: str, group: str) -> Consumer:
     c = Consumer({"bootstrap.servers": bootstrap, "group.id": group, "auto.offset.reset": "earliest",
                   "enable.auto.commit": False, **GROUP_TIMEOUTS})
     c.subscribe([topic])
+    return c
+
+
+def read(c: Consumer, topic: str, n: int, timeout: float = 300) -> tuple[list[float], list[float]]:
+    """Arrival times and latencies of the next n records."""
     arrivals, latencies = [], []
     deadline = time.monotonic() + timeout
     while len(arrivals) < n and time.monotonic() < deadline:
@@ -72,7 +77,6 @@ def read(bootstrap: str, topic: str, n: int, group: str, timeout: float = 300) -
             sent = body["detail"]["sent"] if "detail" in body else body["sent"]
             arrivals.append(now)
             latencies.append(now - sent)
-    c.close()
     if len(arrivals) < n:
         raise SystemExit(f"{topic}: only {len(arrivals)} of {n} records arrived")
     return arrivals, latencies
@@ -111,11 +115,15 @@ def main() -> None:
             produce(broker.bootstrap, source, n, None)
             proc = subprocess.Popen(cmd, cwd=work, stdout=subprocess.DEVNULL, stderr=open(work / f"{out}.log", "w"))
             procs.append(proc)
-            arrivals, _ = read(broker.bootstrap, out, n, f"reader-{out}")
+            c = reader(broker.bootstrap, out, f"reader-{out}")
+            arrivals, _ = read(c, out, n)
             throughput = n / (arrivals[-1] - arrivals[0])
-            produce(broker.bootstrap, source, steady, rate, start=n)
-            _, latencies = read(broker.bootstrap, out, n + steady, f"reader2-{out}")
-            latencies = latencies[n:]
+            # The same reader stays joined while records come at a steady rate.
+            feed = threading.Thread(target=produce, args=(broker.bootstrap, source, steady, rate, n))
+            feed.start()
+            _, latencies = read(c, out, steady)
+            feed.join()
+            c.close()
             results[name] = (throughput, pct(latencies, 0.5), pct(latencies, 0.99))
             proc.terminate()
             proc.wait(timeout=30)
