@@ -249,7 +249,13 @@ def test_a_broker_restart_mid_run_loses_nothing_and_the_router_recovers(
     broker.topic("in", 2)
     broker.topic("out", 2)
     rules = [routing_rule({"source": ["kafka"]}, "out")]
-    config = kafka_config(broker.bootstrap, '[kafka.source]\ntopics = ["in"]\ngroup = "router"\n')
+    # tansu loses a record of an idempotent producer when it is SIGKILLed (a broker
+    # bug, see "Fault tests" in the README): switchyard's producer runs without it here.
+    config = kafka_config(
+        broker.bootstrap,
+        '[kafka.producer]\n"enable.idempotence" = "false"\n'
+        '[kafka.source]\ntopics = ["in"]\ngroup = "router"\n',
+    )
     total = 200
     send(broker.bootstrap, "in", [json.dumps({"n": f"m{i}"}).encode() for i in range(total // 2)])
     switchyard_server(rules, config)
