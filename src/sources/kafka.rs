@@ -304,8 +304,12 @@ async fn consume_loop(
         let message = match message {
             Ok(m) => m,
             Err(e) => {
+                // librdkafka reconnects by itself; one line a second while it does.
                 tracing::warn!("consuming from Kafka: {e}");
-                tokio::time::sleep(Duration::from_millis(100)).await;
+                tokio::select! {
+                    _ = stop.cancelled() => return,
+                    _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+                }
                 continue;
             }
         };
