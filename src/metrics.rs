@@ -51,6 +51,7 @@ pub struct Metrics {
     pub target_queue_depth: Family<Labels, Gauge>,
     pub in_flight_events: Gauge,
     pub rules_generation: Gauge,
+    pub kafka_partition_pauses: Counter,
     pub plugin: Arc<PluginMetrics>,
 }
 
@@ -89,6 +90,7 @@ impl Metrics {
             target_queue_depth: Family::default(),
             in_flight_events: Gauge::default(),
             rules_generation: Gauge::default(),
+            kafka_partition_pauses: Counter::default(),
             plugin: Arc::new(PluginMetrics {
                 invocations: Family::default(),
                 failures: Family::default(),
@@ -170,6 +172,11 @@ impl Metrics {
                 "rules_generation",
                 "Generation of the running rule set",
                 m.rules_generation.clone(),
+            );
+            r.register(
+                "kafka_partition_pauses",
+                "Times a Kafka source partition was paused because max_in_flight_per_partition messages were unfinished",
+                m.kafka_partition_pauses.clone(),
             );
             let p = &m.plugin;
             r.register(

@@ -361,6 +361,7 @@ async fn consume_loop(
             &owned,
             &partition,
             settings.source.max_in_flight_per_partition,
+            &metrics.kafka_partition_pauses,
         );
     }
 }
@@ -389,6 +390,7 @@ fn backpressure(
     owned: &Mutex<Owned>,
     partition: &Partition,
     bound: usize,
+    pauses: &prometheus_client::metrics::counter::Counter,
 ) {
     let mut owned = owned.lock().unwrap_or_else(|e| e.into_inner());
     let Some((_, tracker)) = owned.partitions.get_mut(partition) else {
@@ -400,6 +402,7 @@ fn backpressure(
         match consumer.pause(&tpl) {
             Ok(()) => {
                 tracker.paused = true;
+                pauses.inc();
                 tracing::debug!(topic = %partition.0, partition = partition.1, "paused: {bound} messages in flight");
             }
             Err(e) => tracing::warn!("pausing a Kafka partition: {e}"),

@@ -354,3 +354,46 @@ def test_durable_ingest_delivers_every_accepted_event_after_a_crash(switchyard_s
     print(f"durable ingest after kill -9: {len(received)} deliveries for {len(ids)} accepted "
           f"events, {len(received) - len(set(received))} duplicates, {len(missing)} missing")
     assert not missing
+
+
+def test_a_slow_target_pauses_its_source_partition_and_nothing_is_lost(switchyard_server, kafka_broker):
+    """Past max_in_flight_per_partition unfinished messages the partition pauses
+    (counted in switchyard_kafka_partition_pauses_total); it resumes as they finish."""
+    import http.server
+    import threading
+
+    broker = kafka_broker()
+    broker.topic("in", 1)
+    received: list[int] = []
+
+    class Slow(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):
+            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            time.sleep(0.3)
+            received.append(body["detail"]["n"])
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    hook = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Slow)
+    threading.Thread(target=hook.serve_forever, daemon=True).start()
+    rules = [{"Name": "slow", "EventPattern": {"source": ["kafka"]},
+              "Targets": [{"Id": "slow", "Http": {"Endpoint": f"http://127.0.0.1:{hook.server_port}/"}}]}]
+    config = kafka_config(broker.bootstrap, '[kafka.source]\ntopics = ["in"]\ngroup = "router"\n'
+                          'max_in_flight_per_partition = 4\ncommit_interval_ms = 50\n')
+    server = switchyard_server(rules, config)
+    total = 40
+    send(broker.bootstrap, "in", [json.dumps({"n": i}).encode() for i in range(total)])
+    deadline = time.monotonic() + 60
+    while len(set(received)) < total and time.monotonic() < deadline:
+        time.sleep(0.1)
+    hook.shutdown()
+    assert sorted(set(received)) == list(range(total))
+    with urllib.request.urlopen(server.endpoint + "/metrics", timeout=10) as r:
+        metrics = r.read().decode()
+    pauses = next(float(l.split()[-1]) for l in metrics.splitlines()
+                  if l.startswith("switchyard_kafka_partition_pauses_total"))
+    print(f"slow target: {total} delivered, the partition paused {pauses:.0f} times")
+    assert pauses >= 1
