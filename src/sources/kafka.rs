@@ -256,7 +256,7 @@ impl KafkaSource {
         let _ = (&mut self.consume).await;
     }
 
-    /// Commits what has finished, a last time (waiting at most 5 s: the broker
+    /// Commits what has finished, a last time (waiting at most 3 s: the broker
     /// may be gone), and stops.
     pub async fn finish(self) {
         self.stop_commit.cancel();
@@ -267,12 +267,12 @@ impl KafkaSource {
             // Closing the consumer (leaving the group) happens here too.
             drop(consumer);
         });
-        if tokio::time::timeout(Duration::from_secs(5), last)
+        if tokio::time::timeout(Duration::from_secs(3), last)
             .await
             .is_err()
         {
             tracing::warn!(
-                "the last Kafka commit did not finish within 5 s (is the broker reachable?); \
+                "the last Kafka commit did not finish within 3 s (is the broker reachable?); \
                  what it did not commit is read again after a restart"
             );
         }

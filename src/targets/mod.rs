@@ -189,7 +189,7 @@ impl TargetFactory {
         self.files.flush_all();
         self.stdout.flush();
         if let Some(Ok(producer)) = self.kafka.get() {
-            producer.flush(Duration::from_secs(5));
+            producer.flush(Duration::from_secs(3));
         }
     }
 }

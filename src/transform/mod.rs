@@ -1,5 +1,6 @@
-//! Shaping what a target receives: EventBridge's `Input`, `InputPath` and
-//! `InputTransformer`, with EventBridge's behaviour.
+//! Shaping what a target receives, in two steps: EventBridge's `Input`,
+//! `InputPath` and `InputTransformer` (`input`, with EventBridge's behaviour),
+//! then a target's Wasm plugin (`wasm`, which runs on the shaped payload).
 //!
 //! It owns turning one matched event into the payload bytes of one target:
 //! `input::CompiledInput` is built once per target when a rule set is built (paths
@@ -9,8 +10,8 @@
 //! why, for the dead-letter record; EventBridge drops such events silently.
 //!
 //! It does not match events (`crate::pattern`), validate rule files (`crate::rules`
-//! checks templates and paths at load), deliver, retry, or run Wasm plugins (a later
-//! stage that reads the shaped payload).
+//! checks templates and paths at load), deliver or retry; where plugin calls run
+//! (the router's transform stage) is the router's business.
 
 pub mod input;
 pub mod wasm;

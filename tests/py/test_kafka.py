@@ -5,6 +5,8 @@ that produces the input and counts what arrives by event id.
 Fault tests, bounded in time and count: a kill -9 of the router mid-stream, two
 instances in one group with one killed, a poison message, and a broker restart.
 Each prints its duplicate count (at-least-once allows duplicates, never loss).
+The broker fixtures come before the server's, so each server is stopped (and
+commits) while its broker still runs.
 """
 
 from __future__ import annotations
@@ -92,7 +94,7 @@ def routing_rule(source_topic_pattern: dict, out_topic: str) -> dict:
     }
 
 
-def test_kafka_target_sets_key_and_headers_and_kafka_dead_letters(switchyard_server, kafka_broker):
+def test_kafka_target_sets_key_and_headers_and_kafka_dead_letters(kafka_broker, switchyard_server):
     broker = kafka_broker()
     broker.topic("orders", 3)
     broker.topic("hook-dlq", 1)
@@ -140,7 +142,7 @@ def test_kafka_target_sets_key_and_headers_and_kafka_dead_letters(switchyard_ser
     assert json.loads(dead[0].value())["id"] == hook["Entries"][0]["EventId"], "the original event"
 
 
-def test_kafka_source_routes_wraps_commits_and_dead_letters_poison(switchyard_server, kafka_broker):
+def test_kafka_source_routes_wraps_commits_and_dead_letters_poison(kafka_broker, switchyard_server):
     broker = kafka_broker()
     for topic, n in [("in", 3), ("out", 3), ("in-dlq", 1)]:
         broker.topic(topic, n)
@@ -192,7 +194,7 @@ def test_kafka_source_routes_wraps_commits_and_dead_letters_poison(switchyard_se
     assert total == len(values), f"committed {total} of {len(values)}"
 
 
-def test_kill_9_mid_stream_loses_nothing(switchyard_server, kafka_broker):
+def test_kill_9_mid_stream_loses_nothing(kafka_broker, switchyard_server):
     broker = kafka_broker()
     broker.topic("in", 3)
     broker.topic("out", 3)
@@ -217,7 +219,7 @@ def test_kill_9_mid_stream_loses_nothing(switchyard_server, kafka_broker):
 
 
 def test_two_instances_share_the_work_and_one_takes_over_when_the_other_dies(
-    switchyard_server, kafka_broker
+    kafka_broker, switchyard_server
 ):
     broker = kafka_broker()
     broker.topic("in", 4)
@@ -243,7 +245,7 @@ def test_two_instances_share_the_work_and_one_takes_over_when_the_other_dies(
 
 
 def test_a_broker_restart_mid_run_loses_nothing_and_the_router_recovers(
-    switchyard_server, kafka_broker, s3_server
+    kafka_broker, s3_server, switchyard_server
 ):
     broker = kafka_broker(s3_server)
     broker.topic("in", 2)
@@ -276,7 +278,7 @@ def test_a_broker_restart_mid_run_loses_nothing_and_the_router_recovers(
     assert not missing, sorted(missing)[:10]
 
 
-def test_an_ordered_kafka_target_keeps_each_keys_source_order(switchyard_server, kafka_broker):
+def test_an_ordered_kafka_target_keeps_each_keys_source_order(kafka_broker, switchyard_server):
     broker = kafka_broker()
     broker.topic("in", 1)
     broker.topic("out", 3)
@@ -303,7 +305,7 @@ def test_an_ordered_kafka_target_keeps_each_keys_source_order(switchyard_server,
     assert sorted(len(s) for s in by_key.values()) == [total // 5] * 5
 
 
-def test_durable_ingest_delivers_every_accepted_event_after_a_crash(switchyard_server, kafka_broker):
+def test_durable_ingest_delivers_every_accepted_event_after_a_crash(kafka_broker, switchyard_server):
     """PutEvents with [kafka.ingest]: accepted events are in Kafka before the answer,
     so a router killed before delivering them delivers them after its restart."""
     import http.server
@@ -356,7 +358,7 @@ def test_durable_ingest_delivers_every_accepted_event_after_a_crash(switchyard_s
     assert not missing
 
 
-def test_a_slow_target_pauses_its_source_partition_and_nothing_is_lost(switchyard_server, kafka_broker):
+def test_a_slow_target_pauses_its_source_partition_and_nothing_is_lost(kafka_broker, switchyard_server):
     """Past max_in_flight_per_partition unfinished messages the partition pauses
     (counted in switchyard_kafka_partition_pauses_total); it resumes as they finish."""
     import http.server
