@@ -74,42 +74,25 @@ impl Reader<'_> {
                 }
             }
         };
-        let mut headers = Vec::new();
-        let mut headers_ok = true;
-        if let Some(v) = o.get("Headers") {
-            let here = join(location, "Headers");
-            match &v.value {
-                JsonValue::Object(members) => {
-                    for m in members {
-                        let at = join(&here, &m.key);
-                        if !is_header_name(&m.key) {
-                            self.problem_at(
-                                m.key_span.start,
-                                &at,
-                                format!("\"{}\" is not a valid HTTP header name", m.key),
-                            );
-                            headers_ok = false;
-                        }
-                        match self.string(&m.value, &at) {
-                            Some(value) if value.chars().any(char::is_control) => {
-                                self.problem(
-                                    &m.value,
-                                    &at,
-                                    "header values cannot hold control characters".into(),
-                                );
-                                headers_ok = false;
-                            }
-                            Some(value) => headers.push((m.key.clone(), value.to_string())),
-                            None => headers_ok = false,
-                        }
-                    }
-                }
-                _ => {
-                    self.type_problem(v, &here, "an object of header names to values");
-                    headers_ok = false;
-                }
-            }
-        }
+        let headers = match o.get("Headers") {
+            Some(v) => self.headers(
+                v,
+                &join(location, "Headers"),
+                |name| {
+                    (!is_header_name(name))
+                        .then(|| format!("\"{name}\" is not a valid HTTP header name"))
+                },
+                |value| {
+                    value
+                        .chars()
+                        .any(char::is_control)
+                        .then(|| "header values cannot hold control characters".to_string())
+                },
+            ),
+            None => Some(Vec::new()),
+        };
+        let mut headers_ok = headers.is_some();
+        let headers = headers.unwrap_or_default();
         let rate_limit = match o.get("InvocationRateLimitPerSecond") {
             None => Some(None),
             Some(v) => {
@@ -184,6 +167,42 @@ impl Reader<'_> {
                 None
             }
         }
+    }
+
+    /// `Headers`: an object of names to string values; `bad_name` and
+    /// `bad_value` say what is wrong with one. `None` when anything is (each
+    /// problem reported where it is).
+    pub(super) fn headers(
+        &mut self,
+        json: &Json,
+        location: &str,
+        bad_name: impl Fn(&str) -> Option<String>,
+        bad_value: impl Fn(&str) -> Option<String>,
+    ) -> Option<Vec<(String, String)>> {
+        let JsonValue::Object(members) = &json.value else {
+            self.type_problem(json, location, "an object of header names to values");
+            return None;
+        };
+        let mut headers = Vec::with_capacity(members.len());
+        let mut ok = true;
+        for m in members {
+            let at = join(location, &m.key);
+            if let Some(why) = bad_name(&m.key) {
+                self.problem_at(m.key_span.start, &at, why);
+                ok = false;
+            }
+            match self.string(&m.value, &at) {
+                Some(value) => match bad_value(value) {
+                    Some(why) => {
+                        self.problem(&m.value, &at, why);
+                        ok = false;
+                    }
+                    None => headers.push((m.key.clone(), value.to_string())),
+                },
+                None => ok = false,
+            }
+        }
+        ok.then_some(headers)
     }
 
     /// A whole number within `low..=high`.

@@ -51,33 +51,20 @@ impl Reader<'_> {
             }
             None => None,
         };
-        let mut headers = Vec::new();
-        if let Some(v) = o.get("Headers") {
-            let here = join(location, "Headers");
-            match &v.value {
-                JsonValue::Object(members) => {
-                    for m in members {
-                        let at = join(&here, &m.key);
-                        if m.key.is_empty() {
-                            self.problem_at(
-                                m.key_span.start,
-                                &at,
-                                "a header name cannot be empty".into(),
-                            );
-                            ok = false;
-                        }
-                        match self.string(&m.value, &at) {
-                            Some(value) => headers.push((m.key.clone(), value.to_string())),
-                            None => ok = false,
-                        }
-                    }
-                }
-                _ => {
-                    self.type_problem(v, &here, "an object of header names to values");
-                    ok = false;
-                }
-            }
-        }
+        let headers = match o.get("Headers") {
+            Some(v) => self.headers(
+                v,
+                &join(location, "Headers"),
+                |name| {
+                    name.is_empty()
+                        .then(|| "a header name cannot be empty".to_string())
+                },
+                |_| None,
+            ),
+            None => Some(Vec::new()),
+        };
+        ok &= headers.is_some();
+        let headers = headers.unwrap_or_default();
         let ordered = match o.get("Ordered") {
             None => false,
             Some(Json {
