@@ -492,6 +492,13 @@ mod tests {
         assert_eq!(e, "router.max_in_flight_events must be at least 1");
         let e = Config::parse("[auth]\naccess_key_id = \"AK\"\n").unwrap_err();
         assert!(e.contains("secret_access_key_env"), "{e}");
+        let e = Config::parse("[kafka.ingest]\ntopic = \"in\"\n").unwrap_err();
+        assert_eq!(
+            e,
+            "kafka.ingest.topic needs kafka.brokers (or --kafka-brokers)"
+        );
+        let e = Config::parse("[kafka.source]\ncommit_interval_ms = 0\n").unwrap_err();
+        assert_eq!(e, "kafka.source.commit_interval_ms must be at least 1");
         let e = Config::parse("[plugins]\ntimeout_ms = 0\n").unwrap_err();
         assert_eq!(e, "plugins.timeout_ms must be at least 1");
         let e = Config::parse("[plugins]\nmemory_mb = 64\n").unwrap_err();

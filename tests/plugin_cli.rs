@@ -209,6 +209,16 @@ fn plugin_new_scaffolds_a_crate_that_builds_and_passes_its_test() {
         "switchyard plugin: \"Bad Name\" is not a plugin name: use lowercase letters, digits, '-' and '_', starting with a letter\n"
     );
 
+    let out = switchyard(&["plugin", "new", "tagger", "--sdk", "nowhere"], dir.path());
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr)
+            .starts_with("switchyard plugin: cannot find the switchyard-plugin SDK at nowhere: "),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(text(&out.stderr).ends_with("(give its directory with --sdk)\n"));
+
     let out = switchyard(&["plugin", "new", "tagger"], dir.path());
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let again = switchyard(&["plugin", "new", "tagger"], dir.path());

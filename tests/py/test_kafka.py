@@ -17,7 +17,7 @@ import urllib.request
 
 from confluent_kafka import Consumer, Producer, TopicPartition
 
-from kafka_peer import GROUP_TIMEOUTS
+from kafka_peer import group_consumer
 
 KAFKA_CONSUMER = """
 [kafka.consumer]
@@ -62,8 +62,7 @@ def send(bootstrap: str, topic: str, values: list[bytes], keys: list[bytes] | No
 
 
 def reader(bootstrap: str, topics: list[str], group: str) -> Consumer:
-    c = Consumer({"bootstrap.servers": bootstrap, "group.id": group,
-                  "auto.offset.reset": "earliest", "enable.auto.commit": False, **GROUP_TIMEOUTS})
+    c = group_consumer(bootstrap, group)
     c.subscribe(topics)
     return c
 

@@ -171,6 +171,7 @@ pub struct PluginStatus {
     pub error: Option<String>,
 }
 
+#[derive(Default)]
 struct Entry {
     current: Option<Arc<Plugin>>,
     /// The hash of the file as last read, loaded or not.
@@ -227,11 +228,7 @@ impl Registry {
             let bytes = match std::fs::read(&path) {
                 Ok(b) => b,
                 Err(e) => {
-                    let entry = entries.entry(name.clone()).or_insert_with(|| Entry {
-                        current: None,
-                        seen_hash: String::new(),
-                        error: None,
-                    });
+                    let entry = entries.entry(name.clone()).or_default();
                     entry.error = Some(format!("cannot read {}: {e}", path.display()));
                     continue;
                 }
@@ -247,11 +244,7 @@ impl Registry {
                 &bytes,
                 self.cache_dir.as_deref(),
             );
-            let entry = entries.entry(name.clone()).or_insert_with(|| Entry {
-                current: None,
-                seen_hash: String::new(),
-                error: None,
-            });
+            let entry = entries.entry(name.clone()).or_default();
             entry.seen_hash = hash;
             match result {
                 Ok(plugin) => {
