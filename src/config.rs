@@ -309,6 +309,10 @@ pub struct TargetsConfig {
     /// Deliveries waiting for a slot per target past which each further one is
     /// counted as throttled (`ThrottledRules`); they still wait, none is dropped.
     pub queue_size: usize,
+    /// Deliveries one target holds at most (queued, in progress, or waiting to
+    /// retry); past it, further ones are dead-lettered (`TargetBacklogFull`),
+    /// so a target that is down cannot hold all of the router's in-flight places.
+    pub max_pending: usize,
     /// Deliveries in progress per target at once.
     pub max_concurrency: usize,
     /// HTTP target timeout (API destinations: 5 s).
@@ -319,6 +323,7 @@ impl Default for TargetsConfig {
     fn default() -> Self {
         TargetsConfig {
             queue_size: 1024,
+            max_pending: 10_000,
             max_concurrency: 64,
             http_timeout_ms: 5_000,
         }
@@ -402,6 +407,7 @@ impl Config {
                 self.router.max_in_flight_events,
             ),
             ("targets.queue_size", self.targets.queue_size),
+            ("targets.max_pending", self.targets.max_pending),
             ("targets.max_concurrency", self.targets.max_concurrency),
             (
                 "limits.put_events_max_bytes",

@@ -198,11 +198,12 @@ pub async fn serve(options: ServeOptions) -> Result<(), String> {
     eprintln!("switchyard listening on http://{addr}");
 
     let app = HttpRouter::new()
-        .route("/healthz", get(|| async { "ok\n" }))
-        .route("/readyz", get(readyz))
-        .route("/metrics", get(metrics_text))
-        .route("/status/rules", get(rules_status))
-        .route("/status/plugins", get(plugins_status))
+        // AWS JSON requests are POSTs on any path, these included.
+        .route("/healthz", get(|| async { "ok\n" }).fallback(aws))
+        .route("/readyz", get(readyz).fallback(aws))
+        .route("/metrics", get(metrics_text).fallback(aws))
+        .route("/status/rules", get(rules_status).fallback(aws))
+        .route("/status/plugins", get(plugins_status).fallback(aws))
         .route("/cloudevents", post(cloudevents_default))
         .route("/cloudevents/{bus}", post(cloudevents_bus))
         .fallback(aws)
@@ -293,12 +294,11 @@ async fn wait_until_idle(ingest: &crate::router::Ingest, timeout: Duration) -> b
     }
 }
 
-fn unavailable_aws() -> Response {
-    aws_json::error_response(&AwsError {
-        status: StatusCode::SERVICE_UNAVAILABLE,
-        code: "ServiceUnavailableException",
-        message: "switchyard is shutting down and accepts no new requests".into(),
-    })
+/// An AWS error answered before a request reaches `aws_json::handle`, with a
+/// request id as every AWS response has.
+fn early_aws_error(error: AwsError) -> Response {
+    let request_id = uuid::Uuid::new_v4().to_string();
+    aws_json::with_request_id(aws_json::error_response(&error), &request_id)
 }
 
 async fn aws(
@@ -310,10 +310,11 @@ async fn aws(
 ) -> Response {
     let body = match body {
         Ok(b) => b,
-        // Too large (or unreadable): still an AWS error SDKs can read, and a 4xx.
+        // Too large (or unreadable): still an AWS error SDKs can read, and a
+        // 400 like every other client mistake.
         Err(e) => {
-            return aws_json::error_response(&AwsError {
-                status: e.status(),
+            return early_aws_error(AwsError {
+                status: StatusCode::BAD_REQUEST,
                 code: "ValidationException",
                 message: format!(
                     "the request body cannot be read: {} (the limit is limits.max_body_bytes = {} bytes)",
@@ -331,7 +332,11 @@ async fn aws(
             .into_response();
     }
     if state.draining.load(Ordering::Acquire) {
-        return unavailable_aws();
+        return early_aws_error(AwsError {
+            status: StatusCode::SERVICE_UNAVAILABLE,
+            code: "ServiceUnavailableException",
+            message: "switchyard is shutting down and accepts no new requests".into(),
+        });
     }
     // Matching and shaping are short CPU work; no blocking I/O happens here.
     aws_json::handle(&state.sources, &method, &uri, &headers, &body)

@@ -983,7 +983,13 @@ fn http_auth_header_given_twice() {
             "\"Headers\": {\n\"authorization\": \"Bearer x\"},\n\"Auth\": {\"Bearer\": {\"TokenEnv\": \"T\"}}"
         ),
         [
-            "r.json:7:1: Targets[0].Http.Headers.authorization: Auth.Bearer sets the Authorization header: remove \"authorization\" from Headers"
+            "r.json:7:1: Targets[0].Http.Headers.authorization: secrets are not written in rule files: remove \"authorization\" and give the credential with Auth (Basic, ApiKey, Bearer or OAuth), which reads it from an environment variable or a file"
+        ]
+    );
+    assert_eq!(
+        http_problems("\"Headers\": {\n\"Proxy-Authorization\": \"Basic eDp5\"}"),
+        [
+            "r.json:7:1: Targets[0].Http.Headers.Proxy-Authorization: secrets are not written in rule files: remove \"Proxy-Authorization\" and give the credential with Auth (Basic, ApiKey, Bearer or OAuth), which reads it from an environment variable or a file"
         ]
     );
     assert_eq!(

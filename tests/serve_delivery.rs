@@ -468,3 +468,73 @@ async fn a_kafka_target_without_brokers_dead_letters_with_the_reason() {
         "Kafka targets need a cluster: set kafka.brokers in the config or --kafka-brokers"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_target_that_is_down_holds_at_most_max_pending_and_never_throttles_the_others() {
+    let down = Peer::always(500).await;
+    let rules = json!([
+        {
+            "Name": "down",
+            "EventPattern": { "source": ["app"] },
+            "Targets": [{
+                "Id": "hook",
+                "Http": { "Endpoint": down.url() },
+                "DeadLetterConfig": { "File": { "Path": "dlq.jsonl" } }
+            }]
+        },
+        {
+            "Name": "audit",
+            "EventPattern": { "source": ["app"] },
+            "Targets": [{ "Id": "file", "File": { "Path": "out.jsonl" } }]
+        }
+    ])
+    .to_string();
+    // Retries a minute apart: the ten the dead target holds stay held. Batches
+    // of five fit the audit target's own bound of ten however its last batch
+    // settles.
+    let config = "[router]\nmax_in_flight_events = 20\n[targets]\nmax_pending = 10\n\
+                  [retry]\nbase_delay_ms = 60000\nmax_delay_ms = 60000\n";
+    let server = Server::start(&[("r.json", &rules)], config);
+    for batch in 0..12 {
+        let entries: Vec<Value> = (0..5)
+            .map(|n| {
+                json!({"Source": "app", "DetailType": "t", "Detail": json!({"n": batch * 5 + n}).to_string()})
+            })
+            .collect();
+        let answer = server.put_events(Value::Array(entries)).await;
+        assert_eq!(answer["FailedEntryCount"], 0, "batch {batch}: {answer}");
+        // Let the audit deliveries of this batch settle before the next.
+        wait_for_lines(&server.path("out.jsonl"), (batch + 1) * 5, WAIT).await;
+    }
+    assert_eq!(read_lines(&server.path("out.jsonl")).len(), 60);
+    let refused = wait_for_lines(&server.path("dlq.jsonl"), 50, WAIT).await;
+    assert_eq!(refused.len(), 50, "all but the ten the target holds");
+    for r in &refused {
+        assert_eq!(attrs(r)["ERROR_CODE"], "TargetBacklogFull");
+        assert_eq!(
+            attrs(r)["ERROR_MESSAGE"],
+            "10 deliveries to this target are already queued, in progress or waiting to retry \
+             (targets.max_pending); not attempted"
+        );
+        assert_eq!(attrs(r)["RETRY_ATTEMPTS"], 0);
+    }
+    let labels = r#"{rule="down",target="hook"}"#;
+    assert_eq!(
+        server
+            .metric(&format!("switchyard_throttled_rules_total{labels}"))
+            .await,
+        50.0
+    );
+    // Full jitter may retry one of the ten early; no other event is attempted.
+    let attempted: std::collections::BTreeSet<String> = down
+        .bodies()
+        .iter()
+        .map(|b| serde_json::from_str::<Value>(b).unwrap()["id"].to_string())
+        .collect();
+    assert_eq!(attempted.len(), 10, "only the ten held were attempted");
+    assert!(
+        refused
+            .iter()
+            .all(|r| !attempted.contains(&r["event"]["id"].to_string()))
+    );
+}

@@ -85,7 +85,7 @@ async fn a_body_over_the_limit_is_an_aws_error_not_plain_text() {
             json!({"Entries": [{"Source": "a", "DetailType": "t", "Detail": big}]}),
         )
         .await;
-    assert_eq!(status, 413);
+    assert_eq!(status, 400, "a client mistake, never retried");
     assert_eq!(body["__type"], "ValidationException");
     let message = body["message"].as_str().unwrap();
     assert!(
@@ -96,6 +96,37 @@ async fn a_body_over_the_limit_is_an_aws_error_not_plain_text() {
         message.ends_with("(the limit is limits.max_body_bytes = 1000 bytes)"),
         "{message}"
     );
+    let r = reqwest::Client::new()
+        .post(server.url("/"))
+        .header("x-amz-target", "AWSEvents.PutEvents")
+        .body(big)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 400);
+    assert!(
+        r.headers().contains_key("x-amzn-requestid"),
+        "every AWS answer has a request id: {:?}",
+        r.headers()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn aws_requests_are_answered_on_any_path_even_the_admin_ones() {
+    let server = Server::start(&[], "");
+    for path in ["/healthz", "/metrics", "/status/rules", "/some/where"] {
+        let r = reqwest::Client::new()
+            .post(server.url(path))
+            .header("x-amz-target", "AWSEvents.ListEventBuses")
+            .header("content-type", "application/x-amz-json-1.1")
+            .body("{}")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 200, "{path}");
+        let body: Value = serde_json::from_str(&r.text().await.unwrap()).unwrap();
+        assert_eq!(body["EventBuses"][0]["Name"], "default", "{path}");
+    }
 }
 
 async fn post_cloudevents(server: &Server, content_type: &str, body: Value) -> (u16, Value) {

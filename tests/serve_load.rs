@@ -32,6 +32,8 @@ const CONFIG: &str = "[router]\nmax_in_flight_events = 300\n[targets]\nqueue_siz
 
 #[derive(Default)]
 struct Tally {
+    /// Entries in the requests the clients sent.
+    sent: usize,
     accepted: Vec<String>,
     throttled: usize,
     unavailable: usize,
@@ -55,6 +57,7 @@ async fn load(server: &Server, stop_after: Duration) -> Tally {
                 let entries: Vec<Value> = (0..ENTRIES)
                     .map(|e| json!({"Source": "load", "DetailType": "t", "Detail": json!({"c": c, "r": r, "e": e}).to_string()}))
                     .collect();
+                tally.sent += ENTRIES;
                 let response = client
                     .post(&url)
                     .header("x-amz-target", "AWSEvents.PutEvents")
@@ -89,6 +92,7 @@ async fn load(server: &Server, stop_after: Duration) -> Tally {
     let mut total = Tally::default();
     for t in tasks {
         let t = t.await.unwrap();
+        total.sent += t.sent;
         total.accepted.extend(t.accepted);
         total.throttled += t.throttled;
         total.unavailable += t.unavailable;
@@ -112,6 +116,7 @@ async fn overload_answers_or_delivers_every_entry() {
         "unexpected answers: {:?}",
         &tally.other[..tally.other.len().min(3)]
     );
+    assert_eq!(tally.sent, sent, "every client sent all its requests");
     assert_eq!(
         tally.accepted.len() + tally.throttled,
         sent,
@@ -176,11 +181,23 @@ async fn sigterm_mid_load_loses_nothing_accepted() {
         &tally.other[..tally.other.len().min(3)]
     );
     assert!(tally.unavailable > 0, "some requests came after SIGTERM");
-    assert!(tally.accepted.len() + tally.throttled + tally.unavailable <= sent);
-    let written: HashSet<String> = read_lines(&server.path("out.jsonl"))
+    assert!(tally.sent <= sent);
+    assert_eq!(
+        tally.accepted.len() + tally.throttled + tally.unavailable,
+        tally.sent,
+        "every entry sent was answered"
+    );
+    let lines = read_lines(&server.path("out.jsonl"));
+    let written: HashSet<String> = lines
         .iter()
         .map(|l| l["id"].as_str().unwrap().to_string())
         .collect();
+    assert_eq!(lines.len(), written.len(), "no event written twice");
+    let accepted: HashSet<&String> = tally.accepted.iter().collect();
+    assert!(
+        written.iter().all(|id| accepted.contains(id)),
+        "only accepted events are written"
+    );
     let missing: Vec<&String> = tally
         .accepted
         .iter()

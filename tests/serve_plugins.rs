@@ -542,7 +542,10 @@ async fn the_repositorys_example_rules_run_its_example_plugins() {
         "",
     );
     let (_, status) = server.get("/status/rules").await;
-    assert!(!status.contains("\"status\": \"error\""), "{status}");
+    let status: Value = serde_json::from_str(&status).unwrap();
+    let files = status["files"].as_array().unwrap();
+    assert_eq!(files.len(), rules.len(), "{status}");
+    assert!(files.iter().all(|f| f["state"] == "ok"), "{status}");
 
     let signup = json!([{"Source": "com.example.shop", "DetailType": "CustomerSignedUp",
         "Detail": json!({"customer": "c-9", "email": "grace@example.com", "phone": "555-0100"}).to_string()}]);

@@ -14,11 +14,13 @@
 //! first (within its target's own timeout).
 
 use std::collections::HashMap;
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use bytes::Bytes;
+use futures_util::FutureExt;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::Histogram;
@@ -82,6 +84,10 @@ struct Shared {
     /// Deliveries waiting for a slot: the target's queue.
     waiting: AtomicUsize,
     queue_size: usize,
+    /// Deliveries this pair holds (queued, in progress or waiting to retry),
+    /// at most `targets.max_pending`: each holds its event's admission place.
+    pending: AtomicUsize,
+    max_pending: usize,
     order: Arc<KeyOrder>,
 }
 
@@ -97,6 +103,7 @@ pub struct HandleSettings<'a> {
     pub rule_arn: &'a str,
     pub target_id: &'a str,
     pub queue_size: usize,
+    pub max_pending: usize,
     pub max_concurrency: usize,
     pub backoff: RetryConfig,
     pub metrics: &'a Metrics,
@@ -141,6 +148,8 @@ impl TargetHandle {
             slots: Arc::new(Semaphore::new(s.max_concurrency)),
             waiting: AtomicUsize::new(0),
             queue_size: s.queue_size,
+            pending: AtomicUsize::new(0),
+            max_pending: s.max_pending,
             order: Arc::new(KeyOrder::default()),
         });
         Arc::new(TargetHandle { spec, shared })
@@ -150,10 +159,26 @@ impl TargetHandle {
     /// of them; each delivery still takes its own slot, retries and settles on
     /// its own), so the router never blocks on one slow target. Past
     /// `targets.queue_size` waiting deliveries each is counted in
-    /// `ThrottledRules` (it still waits: nothing is dropped; the router's
-    /// in-flight bound keeps the waits bounded).
+    /// `ThrottledRules` (it still waits). Past `targets.max_pending` held
+    /// deliveries (a target that is down holds every event it matched for as
+    /// long as its retry policy allows) each further one is dead-lettered at
+    /// once with `TargetBacklogFull`, so a dead target holds a bounded share of
+    /// the router's in-flight places and never throttles ingest for the others.
     fn enqueue(&self, deliveries: Vec<Delivery>) {
         let shared = &self.shared;
+        let held = shared
+            .pending
+            .fetch_add(deliveries.len(), Ordering::Relaxed);
+        let room = shared.max_pending.saturating_sub(held);
+        let mut deliveries = deliveries;
+        if deliveries.len() > room {
+            let refused = deliveries.split_off(room);
+            shared.pending.fetch_sub(refused.len(), Ordering::Relaxed);
+            self.refuse(refused);
+            if deliveries.is_empty() {
+                return;
+            }
+        }
         let waiting = shared
             .waiting
             .fetch_add(deliveries.len(), Ordering::Relaxed);
@@ -181,6 +206,30 @@ impl TargetHandle {
             tokio::spawn(runs.pop().expect("one"));
         } else {
             tokio::spawn(futures_util::future::join_all(runs));
+        }
+    }
+
+    /// Dead-letters deliveries that find the pair's backlog full.
+    fn refuse(&self, refused: Vec<Delivery>) {
+        let shared = &self.shared;
+        shared.metrics.throttled.inc_by(refused.len() as u64);
+        for Delivery {
+            event,
+            payload,
+            completion,
+        } in refused
+        {
+            let failure = Failure {
+                error_code: "TargetBacklogFull",
+                error_message: format!(
+                    "{} deliveries to this target are already queued, in progress or waiting \
+                     to retry (targets.max_pending); not attempted",
+                    shared.max_pending
+                ),
+                exhausted_retry_condition: None,
+                retry_attempts: 0,
+            };
+            self.dead_letter_now(event, Some(payload), failure, completion);
         }
     }
 
@@ -214,6 +263,7 @@ impl TargetHandle {
 /// `turn`, the first attempt waits until the same key's previous delivery is
 /// settled, and this one's settling lets the next go.
 async fn run(shared: Arc<Shared>, delivery: Delivery, mut turn: Option<Turn>) {
+    let _pending = Held(shared.clone());
     let mut number: u32 = 0;
     let mut last: Option<DeliveryError> = None;
     if let Some(previous) = turn.as_mut().and_then(|t| t.after.take()) {
@@ -262,7 +312,12 @@ async fn run(shared: Arc<Shared>, delivery: Delivery, mut turn: Option<Turn>) {
         // An attempt in progress at the shutdown deadline is let finish (each
         // target bounds its own attempts, HTTP by its timeout): racing every
         // attempt against the token would cost a registration per delivery.
-        let result = shared.target.deliver(attempt).await;
+        // A target that panics fails this attempt, not the task: the task's
+        // other deliveries would otherwise be dropped unsettled.
+        let result = AssertUnwindSafe(shared.target.deliver(attempt))
+            .catch_unwind()
+            .await
+            .unwrap_or_else(|panic| Err(panicked(&*panic)));
         drop(held);
         let error = match result {
             Ok(()) => {
@@ -327,6 +382,29 @@ async fn run(shared: Arc<Shared>, delivery: Delivery, mut turn: Option<Turn>) {
             .await;
         return;
     }
+}
+
+/// Gives back a delivery's place in its pair's `max_pending` when it settles.
+struct Held(Arc<Shared>);
+
+impl Drop for Held {
+    fn drop(&mut self) {
+        self.0.pending.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// The failure of an attempt whose target panicked (a bug): not retried.
+fn panicked(panic: &(dyn std::any::Any + Send)) -> DeliveryError {
+    let what = panic
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| panic.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("no message");
+    tracing::error!("a delivery attempt panicked: {what}");
+    DeliveryError::permanent(
+        "InternalError",
+        format!("the target failed unexpectedly (a switchyard bug): {what}"),
+    )
 }
 
 /// Hands each delivery to its target's handle, one task per target.
@@ -474,6 +552,106 @@ impl Shared {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::targets::BoxFuture;
+    use std::sync::Mutex;
+    use std::time::{Instant, SystemTime};
+
+    struct Panics;
+
+    impl Target for Panics {
+        fn deliver<'a>(&'a self, _: Attempt<'a>) -> BoxFuture<'a, Result<(), DeliveryError>> {
+            Box::pin(async { panic!("index out of bounds") })
+        }
+    }
+
+    /// A dead-letter destination that keeps what it is sent.
+    #[derive(Default)]
+    struct Keeps(Mutex<Vec<String>>);
+
+    impl Target for Keeps {
+        fn deliver<'a>(&'a self, a: Attempt<'a>) -> BoxFuture<'a, Result<(), DeliveryError>> {
+            let line = String::from_utf8_lossy(a.payload).into_owned();
+            self.0.lock().unwrap().push(line);
+            Box::pin(async { Ok(()) })
+        }
+    }
+
+    fn event(n: u32) -> Arc<Event> {
+        Arc::new(Event {
+            id: format!("e{n}"),
+            bus: "default".into(),
+            source: "app".into(),
+            detail_type: "t".into(),
+            json: Bytes::from_static(b"{}"),
+            received: SystemTime::now(),
+            received_at: Instant::now(),
+            hops: 0,
+        })
+    }
+
+    #[tokio::test]
+    async fn a_target_that_panics_fails_its_attempts_into_the_dead_letter_path() {
+        let dlq = Arc::new(Keeps::default());
+        let metrics = Metrics::new();
+        let spec = TargetSpec {
+            rule_arn: "arn:r".into(),
+            destination: Destination::Stdout,
+            retry_policy: RetryPolicy::default(),
+            dead_letter: None,
+            built: true,
+        };
+        let handle = TargetHandle::spawn(
+            spec,
+            Arc::new(Panics),
+            Some(dlq.clone()),
+            HandleSettings {
+                rule_name: "r",
+                rule_arn: "arn:r",
+                target_id: "t",
+                queue_size: 8,
+                max_pending: 8,
+                max_concurrency: 2,
+                backoff: RetryConfig::default(),
+                metrics: &metrics,
+                shutdown: CancellationToken::new(),
+            },
+        );
+        let mut waits = Vec::new();
+        let deliveries = (0..3)
+            .map(|n| {
+                let (completion, rx) = Completion::new(None);
+                waits.push(rx);
+                Delivery {
+                    event: event(n),
+                    payload: Bytes::from_static(b"{}"),
+                    completion,
+                }
+            })
+            .collect();
+        handle.enqueue(deliveries);
+        for rx in waits {
+            assert_eq!(
+                rx.await.unwrap(),
+                Outcome::DeadLettered,
+                "settled, not abandoned"
+            );
+        }
+        let records = dlq.0.lock().unwrap();
+        assert_eq!(records.len(), 3);
+        for r in records.iter() {
+            let r: serde_json::Value = serde_json::from_str(r).unwrap();
+            assert_eq!(r["attributes"]["ERROR_CODE"], "InternalError");
+            assert_eq!(
+                r["attributes"]["ERROR_MESSAGE"],
+                "the target failed unexpectedly (a switchyard bug): index out of bounds"
+            );
+        }
+        assert_eq!(
+            handle.shared.pending.load(Ordering::Relaxed),
+            0,
+            "places given back"
+        );
+    }
 
     #[test]
     fn a_keys_deliveries_take_turns_in_routing_order_and_other_keys_do_not_wait() {

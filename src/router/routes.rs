@@ -255,6 +255,7 @@ impl RoutesBuilder {
                 rule_arn: arn,
                 target_id,
                 queue_size: self.config.targets.queue_size,
+                max_pending: self.config.targets.max_pending,
                 max_concurrency: self.config.targets.max_concurrency,
                 backoff: self.config.retry.clone(),
                 metrics: &self.metrics,

@@ -191,15 +191,9 @@ impl OAuth {
         let header = sensitive(format!("Bearer {access_token}")).map_err(|_| {
             self.failed("answered with an access_token a header cannot hold".to_string())
         })?;
-        let expires_in = answer.get("expires_in").and_then(|e| {
-            e.as_f64()
-                .or_else(|| e.as_str().and_then(|s| s.trim().parse().ok()))
-                .filter(|s| s.is_finite() && *s >= 0.0)
-                .map(Duration::from_secs_f64)
-        });
         Ok(Token {
             header,
-            refresh_at: started + use_for(expires_in),
+            refresh_at: started + use_for(lifetime(&answer)),
         })
     }
 
@@ -209,6 +203,22 @@ impl OAuth {
             format!("OAuth token endpoint {} {what}", self.endpoint),
         )
     }
+}
+
+/// The longest a token is used before it is fetched again, whatever the
+/// endpoint's `expires_in`.
+const MAX_TOKEN_LIFETIME: Duration = Duration::from_secs(86_400);
+
+/// The token's lifetime from the answer's `expires_in` (seconds, as a number or
+/// a string); a lifetime past a day is taken as a day, since an endpoint may say
+/// anything and a `Duration` cannot hold every number.
+fn lifetime(answer: &serde_json::Value) -> Option<Duration> {
+    answer.get("expires_in").and_then(|e| {
+        e.as_f64()
+            .or_else(|| e.as_str().and_then(|s| s.trim().parse().ok()))
+            .filter(|s| s.is_finite() && *s >= 0.0)
+            .map(|s| Duration::from_secs_f64(s.min(MAX_TOKEN_LIFETIME.as_secs_f64())))
+    })
 }
 
 /// How long a token is used: its lifetime less a margin of 10% (at most 30
@@ -345,6 +355,29 @@ mod tests {
             Duration::from_millis(900)
         );
         assert_eq!(use_for(Some(Duration::ZERO)), Duration::ZERO);
+    }
+
+    #[test]
+    fn any_expires_in_gives_a_lifetime_of_at_most_a_day() {
+        let of = |answer: &str| lifetime(&serde_json::from_str(answer).unwrap());
+        assert_eq!(
+            of(r#"{"expires_in": 3600}"#),
+            Some(Duration::from_secs(3600))
+        );
+        assert_eq!(
+            of(r#"{"expires_in": " 60 "}"#),
+            Some(Duration::from_secs(60))
+        );
+        for huge in [r#"{"expires_in": 1e300}"#, r#"{"expires_in": "1e20"}"#] {
+            assert_eq!(of(huge), Some(MAX_TOKEN_LIFETIME), "{huge}");
+        }
+        for none in [
+            r#"{}"#,
+            r#"{"expires_in": -5}"#,
+            r#"{"expires_in": "soon"}"#,
+        ] {
+            assert_eq!(of(none), None, "{none}");
+        }
     }
 
     #[test]

@@ -149,11 +149,10 @@ fn write_loop(mut sink: impl Sink, rx: mpsc::Receiver<Command>, sync: SyncPolicy
             FsyncPolicy::Interval => dirty_since.is_some_and(|at| at.elapsed() >= sync.interval),
             FsyncPolicy::Os => false,
         } || (!flushes.is_empty() && dirty_since.is_some());
+        // Under `os` nothing is due until a flush (shutdown), which syncs
+        // whatever was written since the last one.
         if due && result.is_ok() {
             result = sink.sync();
-            dirty_since = None;
-        }
-        if sync.policy == FsyncPolicy::Os {
             dirty_since = None;
         }
         let outcome = result.map_err(|e| e.to_string());
@@ -213,6 +212,79 @@ impl Target for LinesTarget {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A sink that counts its syncs and the bytes written before each.
+    #[derive(Clone, Default)]
+    struct Counting(Arc<std::sync::Mutex<(usize, Vec<usize>)>>);
+
+    impl Write for Counting {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().0 += b.len();
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    impl Sink for Counting {
+        fn sync(&mut self) -> std::io::Result<()> {
+            let mut state = self.0.lock().unwrap();
+            let written = state.0;
+            state.1.push(written);
+            Ok(())
+        }
+    }
+
+    /// Writes `lines` one after another (each waits for its answer), then
+    /// flushes; the bytes written at each sync.
+    fn syncs(policy: FsyncPolicy, interval_ms: u64, lines: usize, pause: Duration) -> Vec<usize> {
+        let sink = Counting::default();
+        let writer = LineWriter::spawn(
+            "test".into(),
+            sink.clone(),
+            SyncPolicy {
+                policy,
+                interval: Duration::from_millis(interval_ms),
+            },
+        );
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        for _ in 0..lines {
+            runtime
+                .block_on(writer.write(Bytes::from_static(b"{}")))
+                .unwrap();
+            std::thread::sleep(pause);
+        }
+        let before_flush = sink.0.lock().unwrap().1.clone();
+        writer.flush();
+        let after_flush = sink.0.lock().unwrap().1.clone();
+        assert!(
+            after_flush.last() == Some(&(lines * 3)),
+            "a flush syncs all: {after_flush:?}"
+        );
+        before_flush
+    }
+
+    #[test]
+    fn each_fsync_policy_syncs_when_it_says() {
+        // every-write: each line is synced before its delivery counts.
+        assert_eq!(
+            syncs(FsyncPolicy::EveryWrite, 1000, 3, Duration::ZERO),
+            [3, 6, 9]
+        );
+        // os: never before the shutdown flush.
+        assert_eq!(syncs(FsyncPolicy::Os, 1000, 3, Duration::ZERO), [0; 0]);
+        // interval: none within the interval, then one per interval.
+        assert_eq!(
+            syncs(FsyncPolicy::Interval, 60_000, 3, Duration::ZERO),
+            [0; 0]
+        );
+        let spaced = syncs(FsyncPolicy::Interval, 20, 4, Duration::from_millis(40));
+        assert!(!spaced.is_empty() && spaced.len() <= 4, "{spaced:?}");
+    }
 
     #[test]
     fn line_breaks_become_spaces() {

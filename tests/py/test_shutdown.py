@@ -122,6 +122,7 @@ def test_sigterm_drains_in_flight_deliveries_and_refuses_new_requests(switchyard
     )
     assert response.status_code == 503
     assert response.headers["X-Amzn-ErrorType"] == "ServiceUnavailableException"
+    assert response.headers["x-amzn-RequestId"], "every AWS answer has a request id"
     assert response.json() == {
         "__type": "ServiceUnavailableException",
         "message": "switchyard is shutting down and accepts no new requests",

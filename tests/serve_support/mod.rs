@@ -81,7 +81,9 @@ impl Server {
                     .push_str(&String::from_utf8_lossy(&chunk[..n]));
             }
         });
-        let addr = match rx.recv_timeout(Duration::from_secs(20)) {
+        // Generous: a server with many plugins compiles them all (debug build,
+        // cranelift) before listening, on a machine busy with other tests.
+        let addr = match rx.recv_timeout(Duration::from_secs(60)) {
             Ok(a) => a.parse().unwrap(),
             Err(_) => {
                 let _ = child.kill();

@@ -79,8 +79,17 @@ impl Reader<'_> {
                 v,
                 &join(location, "Headers"),
                 |name| {
-                    (!is_header_name(name))
-                        .then(|| format!("\"{name}\" is not a valid HTTP header name"))
+                    if !is_header_name(name) {
+                        Some(format!("\"{name}\" is not a valid HTTP header name"))
+                    } else if is_credential_header(name) {
+                        Some(format!(
+                            "secrets are not written in rule files: remove \"{name}\" and give the \
+                             credential with Auth (Basic, ApiKey, Bearer or OAuth), which reads it \
+                             from an environment variable or a file"
+                        ))
+                    } else {
+                        None
+                    }
                 },
                 |value| {
                     value
@@ -113,7 +122,9 @@ impl Reader<'_> {
                 HttpAuth::ApiKey { name, .. } => ("ApiKey", name.as_str()),
             };
             if let JsonValue::Object(members) = &v.value
-                && let Some(m) = members.iter().find(|m| m.key.eq_ignore_ascii_case(set))
+                && let Some(m) = members
+                    .iter()
+                    .find(|m| m.key.eq_ignore_ascii_case(set) && !is_credential_header(&m.key))
             {
                 self.problem_at(
                     m.key_span.start,
@@ -502,4 +513,9 @@ impl Reader<'_> {
             Some(Secret::File(PathBuf::from(value)))
         }
     }
+}
+
+/// Headers that carry credentials: never taken from a rule file.
+fn is_credential_header(name: &str) -> bool {
+    name.eq_ignore_ascii_case("authorization") || name.eq_ignore_ascii_case("proxy-authorization")
 }
