@@ -73,6 +73,9 @@ pub struct LimitsConfig {
     pub max_wildcard_complexity: usize,
 }
 
+/// The deepest `limits.max_event_depth` allowed.
+pub const MAX_EVENT_DEPTH: usize = 1000;
+
 impl LimitsConfig {
     /// Limits on one event's `Detail` (or CloudEvents `data`) at ingest.
     pub fn detail_limits(&self) -> EventLimits {
@@ -439,6 +442,13 @@ impl Config {
                 return Err(format!("{name} must be at least 1"));
             }
         }
+        // Readers of events recurse once per level: a bound keeps a hostile
+        // event far from the end of a thread's stack.
+        if !(1..=MAX_EVENT_DEPTH).contains(&self.limits.max_event_depth) {
+            return Err(format!(
+                "limits.max_event_depth must be between 1 and {MAX_EVENT_DEPTH}"
+            ));
+        }
         if !self.kafka.source.topics.is_empty() && self.kafka.brokers.is_none() {
             return Err("kafka.source.topics needs kafka.brokers (or --kafka-brokers)".into());
         }
@@ -496,6 +506,10 @@ mod tests {
         assert!(e.contains("line 3"), "{e}");
         let e = Config::parse("[router]\nmax_in_flight_events = 0\n").unwrap_err();
         assert_eq!(e, "router.max_in_flight_events must be at least 1");
+        for depth in [0, 1001] {
+            let e = Config::parse(&format!("[limits]\nmax_event_depth = {depth}\n")).unwrap_err();
+            assert_eq!(e, "limits.max_event_depth must be between 1 and 1000");
+        }
         let e = Config::parse("[auth]\naccess_key_id = \"AK\"\n").unwrap_err();
         assert!(e.contains("secret_access_key_env"), "{e}");
         let e = Config::parse("[kafka.ingest]\ntopic = \"in\"\n").unwrap_err();

@@ -104,9 +104,36 @@ fn push_json_string(out: &mut Vec<u8>, s: &str) {
     serde_json::to_writer(out, s).expect("writing to a Vec cannot fail");
 }
 
-/// `YYYY-MM-DDTHH:MM:SSZ`, EventBridge's `time` format (seconds, UTC).
+/// Whether an envelope can carry `t`: its UTC year has four digits (1 to
+/// 9999). Sources refuse other times, so `format_time` never sees them.
+pub fn representable(t: SystemTime) -> bool {
+    utc(t).is_some()
+}
+
+fn utc(t: SystemTime) -> Option<OffsetDateTime> {
+    let since = |later: SystemTime, earlier: SystemTime| {
+        later
+            .duration_since(earlier)
+            .ok()
+            .and_then(|d| time::Duration::try_from(d).ok())
+    };
+    let at = match since(t, SystemTime::UNIX_EPOCH) {
+        Some(after) => OffsetDateTime::UNIX_EPOCH.checked_add(after),
+        None => OffsetDateTime::UNIX_EPOCH.checked_sub(since(SystemTime::UNIX_EPOCH, t)?),
+    }?;
+    (1..=9999).contains(&at.year()).then_some(at)
+}
+
+/// `YYYY-MM-DDTHH:MM:SSZ`, EventBridge's `time` format (seconds, UTC). A time
+/// past what the format holds (see [`representable`]) is written as its limit.
 pub fn format_time(t: SystemTime) -> String {
-    let t = OffsetDateTime::from(t);
+    let t = utc(t).unwrap_or_else(|| {
+        if t > SystemTime::UNIX_EPOCH {
+            time::macros::datetime!(9999-12-31 23:59:59 UTC)
+        } else {
+            time::macros::datetime!(0001-01-01 00:00:00 UTC)
+        }
+    });
     format!(
         "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
         t.year(),
@@ -123,6 +150,7 @@ pub fn parse_rfc3339(text: &str) -> Option<SystemTime> {
     OffsetDateTime::parse(text, &Rfc3339)
         .ok()
         .map(SystemTime::from)
+        .filter(|t| representable(*t))
 }
 
 /// Epoch seconds (integer or fractional, as SDKs send `Time`) as a point in time.
@@ -134,6 +162,7 @@ pub fn from_epoch_seconds(seconds: f64) -> Option<SystemTime> {
     OffsetDateTime::from_unix_timestamp_nanos(nanos)
         .ok()
         .map(SystemTime::from)
+        .filter(|t| representable(*t))
 }
 
 /// A new event id: a random (v4) UUID, as EventBridge's.
@@ -172,5 +201,24 @@ mod tests {
         assert_eq!(format_time(t), "2023-11-14T22:13:20Z");
         assert!(parse_rfc3339("yesterday").is_none());
         assert!(from_epoch_seconds(f64::NAN).is_none());
+    }
+
+    #[test]
+    fn only_four_digit_utc_years_are_times() {
+        // Valid RFC 3339 whose UTC instant leaves years 1..=9999.
+        assert!(parse_rfc3339("9999-12-31T23:59:59-01:00").is_none());
+        assert!(parse_rfc3339("0000-01-01T00:30:00+01:00").is_none());
+        assert!(from_epoch_seconds(1e12).is_none());
+        assert!(from_epoch_seconds(-1e12).is_none());
+        let last = parse_rfc3339("9999-12-31T23:59:59Z").unwrap();
+        assert_eq!(format_time(last), "9999-12-31T23:59:59Z");
+        let first = parse_rfc3339("0001-01-01T00:00:00Z").unwrap();
+        assert_eq!(format_time(first), "0001-01-01T00:00:00Z");
+        let before_epoch = from_epoch_seconds(-86_400.0).unwrap();
+        assert_eq!(format_time(before_epoch), "1969-12-31T00:00:00Z");
+        // Never a panic, whatever a caller passes.
+        let far = SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1 << 40);
+        assert!(!representable(far));
+        assert_eq!(format_time(far), "9999-12-31T23:59:59Z");
     }
 }

@@ -321,6 +321,7 @@ async fn run(shared: Arc<Shared>, delivery: Delivery, mut turn: Option<Turn>) {
         drop(held);
         let error = match result {
             Ok(()) => {
+                tracing::debug!(attempt = number, "delivered");
                 shared
                     .metrics
                     .latency

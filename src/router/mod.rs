@@ -254,6 +254,7 @@ fn route(
     for index in matched {
         let rule = &routes.by_rule[index];
         rule.matched.inc();
+        tracing::debug!(rule = %rule.rule.name, "matched");
         for target in &rule.targets {
             let payload = if target.passes_event {
                 Ok(event.json.clone())

@@ -238,12 +238,12 @@ impl RoutesBuilder {
     ) -> Arc<TargetHandle> {
         let target = self.factory.build(&spec.destination).unwrap_or_else(|why| {
             spec.built = false;
-            unavailable(rule, target_id, why)
+            unavailable(rule, target_id, "target", why)
         });
         let dead_letter = spec.dead_letter.as_ref().map(|d| {
             self.factory.build(d).unwrap_or_else(|why| {
                 spec.built = false;
-                unavailable(rule, target_id, why)
+                unavailable(rule, target_id, "dead-letter destination", why)
             })
         });
         TargetHandle::spawn(
@@ -268,8 +268,10 @@ impl RoutesBuilder {
 /// A target that could not be set up (a file that cannot be opened, a kind not
 /// built yet): every delivery fails for good with the reason, so events go to
 /// the dead-letter path rather than vanish.
-fn unavailable(rule: &Rule, target_id: &str, why: String) -> Arc<dyn Target> {
-    tracing::error!(rule = %rule.name, target = target_id, "target unavailable: {why}");
+/// A stand-in for a target (or its dead-letter destination, `what`) that could
+/// not be set up.
+fn unavailable(rule: &Rule, target_id: &str, what: &str, why: String) -> Arc<dyn Target> {
+    tracing::error!(rule = %rule.name, target = target_id, "{what} unavailable: {why}");
     Arc::new(Unavailable(why))
 }
 

@@ -307,8 +307,54 @@ fn structured_value(
     map_event(&attrs, detail, limits, received, at)
 }
 
+/// A header value given as an RFC 7230 quoted-string (`"a \"b\""`) is read
+/// without its quotes and escapes, as the HTTP binding asks; others as they are.
+fn unquote(raw: &str) -> std::borrow::Cow<'_, str> {
+    let Some(inner) = raw.strip_prefix('"').and_then(|r| r.strip_suffix('"')) else {
+        return raw.into();
+    };
+    let mut out = String::with_capacity(inner.len());
+    let mut chars = inner.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => out.extend(chars.next()),
+            c => out.push(c),
+        }
+    }
+    out.into()
+}
+
+/// Reads a body as JSON. switchyard's own reader, not serde_json's, whose fixed
+/// limit of 128 levels would cut `limits.max_event_depth` short; its bound here
+/// only keeps recursion safe (the deepest configurable data in a batch), and the
+/// data's depth is checked against the configured limit with the detail.
 fn parse_json(body: &[u8], what: &str) -> Result<Value, Problem> {
-    serde_json::from_slice(body).map_err(|e| bad(format!("{what} is not valid JSON: {e}")))
+    let tree = crate::json::parse_bytes(body, crate::config::MAX_EVENT_DEPTH + 3)
+        .map_err(|e| bad(format!("{what} is not valid JSON: {e}")))?;
+    to_value(&tree).map_err(|e| bad(format!("{what} is not valid JSON: {e}")))
+}
+
+/// A tree as a serde_json value (a repeated key keeps its last value).
+fn to_value(json: &crate::json::Json) -> Result<Value, String> {
+    use crate::json::JsonValue;
+    Ok(match &json.value {
+        JsonValue::Null => Value::Null,
+        JsonValue::Bool(b) => Value::Bool(*b),
+        JsonValue::Number(text) => serde_json::from_str::<serde_json::Number>(text)
+            .map(Value::Number)
+            .map_err(|_| format!("the number {text} is out of range"))?,
+        JsonValue::String(s) => Value::String(s.clone()),
+        JsonValue::Array(items) => {
+            Value::Array(items.iter().map(to_value).collect::<Result<_, _>>()?)
+        }
+        JsonValue::Object(members) => {
+            let mut map = Map::with_capacity(members.len());
+            for m in members {
+                map.insert(m.key.clone(), to_value(&m.value)?);
+            }
+            Value::Object(map)
+        }
+    })
 }
 
 fn structured(
@@ -354,7 +400,8 @@ fn binary(
         let raw = value
             .to_str()
             .map_err(|_| bad(format!("header {name} is not visible ASCII")))?;
-        let decoded = percent_encoding::percent_decode_str(raw)
+        let unquoted = unquote(raw);
+        let decoded = percent_encoding::percent_decode_str(&unquoted)
             .decode_utf8()
             .map_err(|_| bad(format!("header {name} is not UTF-8 once percent-decoded")))?;
         attrs.insert(attr.to_string(), Value::from(decoded.into_owned()));

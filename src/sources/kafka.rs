@@ -530,7 +530,9 @@ fn decode(
     let time = message
         .timestamp()
         .to_millis()
-        .and_then(|ms| SystemTime::UNIX_EPOCH.checked_add(Duration::from_millis(ms as u64)))
+        .and_then(|ms| u64::try_from(ms).ok())
+        .and_then(|ms| SystemTime::UNIX_EPOCH.checked_add(Duration::from_millis(ms)))
+        .filter(|t| event::representable(*t))
         .unwrap_or(received);
     let metadata = metadata(message);
     let json = build_envelope(&EnvelopeFields {
