@@ -5,9 +5,6 @@ the AWS JSON API answers status 400 with `{"__type", "message"}` and
 `X-Amzn-ErrorType`, per entry for PutEvents. SigV4 rejections come from a
 server with `[auth]` configured, for requests signed by botocore's own
 `SigV4Auth` and then altered the way a broken client or proxy would.
-
-Tests marked `# BUG:` describe the right behaviour and fail until the code
-is fixed; the comment names the code at fault.
 """
 
 from __future__ import annotations
@@ -246,11 +243,10 @@ def test_binary_header_with_a_malformed_escape_is_kept_as_text(ce):
 
 
 def test_binary_header_double_quoted_value_is_unquoted(ce):
-    # BUG: src/sources/cloudevents.rs:354-358 (`binary`) percent-decodes the raw
-    # header value but never unescapes an RFC 7230 quoted-string first. The HTTP
-    # binding (3.1.3.2) says header values MUST first be unescaped with respect
-    # to double-quoted strings, and receivers MUST support them; today the quotes
-    # and backslashes end up in the attribute (`"\"quoted value\""`).
+    # A binary-mode header value that is an RFC 7230 quoted-string is unquoted
+    # and unescaped before percent-decoding, as the HTTP binding (3.1.3.2)
+    # requires of receivers; the quotes and backslashes once ended up in the
+    # attribute.
     server, out = ce
     response = post_ce(server, dict(BINARY, **{"ce-subject": '"quoted \\"value\\""'}), "{}")
     assert response.status_code == 202, response.text
@@ -308,13 +304,10 @@ def test_data_deeper_than_the_configured_limit_is_400(switchyard_server, tmp_pat
 
 @pytest.mark.parametrize("mode", ["binary", "structured"])
 def test_data_at_the_default_depth_limit_is_accepted(ce, mode):
-    # BUG: src/sources/cloudevents.rs:311 (`parse_json`) reads bodies with
-    # serde_json, whose own recursion limit (128 levels of the whole body) is
-    # hit before `limits.max_event_depth` (128 levels of data, README
-    # "Configuration") is applied. Binary data of depth 128 and structured data
-    # of depth 127 are rejected with "... is not valid JSON: recursion limit
-    # exceeded", although PutEvents accepts the same Detail, and raising
-    # max_event_depth never helps CloudEvents. It should be accepted (202).
+    # Data 128 levels deep (the default max_event_depth) is accepted in both
+    # modes, as PutEvents accepts the same Detail. The JSON parser's own
+    # recursion limit, counted over the whole body, once rejected it first
+    # ("recursion limit exceeded"), so raising max_event_depth never helped.
     server, out = ce
     if mode == "binary":
         response = post_ce(server, BINARY, nested(128))
@@ -328,12 +321,9 @@ def test_data_at_the_default_depth_limit_is_accepted(ce, mode):
 
 @pytest.mark.parametrize("mode", ["binary", "structured"])
 def test_time_past_year_9999_in_utc_is_400_not_a_dropped_connection(ce, mode):
-    # BUG: src/event.rs:109 (`format_time`, `OffsetDateTime::from(SystemTime)`)
-    # panics ("overflow adding duration to date") for a valid RFC 3339 time whose
-    # UTC instant is in year 10000, e.g. 9999-12-31T23:59:59-01:00;
-    # `parse_rfc3339` (src/event.rs:122) accepts it. The handler task panics
-    # (src/sources/cloudevents.rs:118) and the client gets its connection closed
-    # without any response. It should be a 400 naming the attribute.
+    # A valid RFC 3339 time whose UTC instant is in year 10000 is a 400 naming
+    # the attribute; it once panicked the handler, and the client's connection
+    # was closed without any response.
     server, out = ce
     late = "9999-12-31T23:59:59-01:00"
     try:
@@ -404,11 +394,10 @@ ENVELOPE = (
 
 
 def test_test_event_pattern_takes_an_event_as_deep_as_its_own_limit(api):
-    # BUG: src/sources/rules_api.rs:45 parses Event a second time with
-    # serde_json (recursion limit 128) after `read_event` (line 43, limit 128 by
-    # the same count) accepted it: an event 128 levels deep (its detail 127) is
-    # answered "Parameter Event is not valid.", and no event PutEvents accepts
-    # with a Detail deeper than 126 can be tested. It should answer Result true.
+    # TestEventPattern takes an event as deep as the event limit allows (128
+    # levels, its detail 127), so any event PutEvents accepts can be tested. A
+    # second parse of Event with a stricter limit once answered "Parameter Event
+    # is not valid." for any detail deeper than 126.
     server, client, _ = api
     assert client.test_event_pattern(
         EventPattern='{"source": ["a"]}', Event=ENVELOPE % nested(126)
@@ -491,18 +480,15 @@ def test_put_events_bad_time_is_invalid_argument(api, value):
 @pytest.mark.parametrize(
     "value",
     [
-        "9999-12-31T23:59:59-01:00",  # year 10000 in UTC: today a panic
-        "0000-01-01T00:30:00+01:00",  # year -1 in UTC: today envelope time "-001-12-31T23:30:00Z"
+        "9999-12-31T23:59:59-01:00",  # year 10000 in UTC: once a panic
+        "0000-01-01T00:30:00+01:00",  # year -1 in UTC: once envelope time "-001-12-31T23:30:00Z"
     ],
 )
 def test_put_events_time_outside_years_0000_to_9999_in_utc_is_invalid_argument(api, value):
-    # BUG: `parse_rfc3339` (src/event.rs:122) accepts any offset, and
-    # `format_time` (src/event.rs:108) then formats the UTC instant: past
-    # 9999-12-31T23:59:59Z it panics (src/sources/put_events.rs:190; the client's
-    # connection is closed with no answer), before 0000-01-01T00:00:00Z it writes
-    # an envelope `time` that is not a timestamp ("-001-12-31T23:30:00Z"). Epoch
-    # seconds outside that range are already refused (253402300800 is
-    # InvalidArgument), so these should be too.
+    # A Time whose UTC instant leaves years 0000-9999 is refused per entry with
+    # InvalidArgument, like epoch seconds out of that range. Past 9999 it once
+    # panicked the handler (connection closed, no answer); before 0000 it wrote
+    # an envelope `time` that is not a timestamp.
     server, client, out = api
     try:
         response = raw(

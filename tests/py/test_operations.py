@@ -4,9 +4,6 @@ A local HTTP peer (http.server in a thread) stands in for targets and dead-lette
 destinations: `/missing` answers 404 (not retried), `/flaky` 500 (retried),
 `/slow` 200 after 0.3 s, anything else 200. Metric values are read from the
 OpenMetrics text with their full label set.
-
-Tests marked `# BUG:` describe the right behaviour and fail until the code is
-fixed; the comment names the code at fault.
 """
 
 from __future__ import annotations
@@ -315,12 +312,9 @@ def test_failed_dead_letter_writes_are_counted(peer, switchyard_server, tmp_path
 
 
 def test_an_unusable_dead_letter_destination_is_logged_as_such(peer, switchyard_server, tmp_path):
-    # BUG: src/router/routes.rs:243-247 builds the dead-letter destination with
-    # the same `unavailable(rule, target_id, why)` as the target itself, so the
-    # startup error reads "target unavailable: cannot create directory ..." with
-    # target=hook, although the Http target is fine and only its
-    # DeadLetterConfig cannot be used. The line should say it is the dead-letter
-    # destination.
+    # When only the DeadLetterConfig cannot be used, the startup error names the
+    # dead-letter destination, not "target unavailable": the Http target itself
+    # is fine, and the line once blamed it.
     blocker = tmp_path / "not-a-directory"
     blocker.write_text("")
     server = switchyard_server(
@@ -367,7 +361,7 @@ def parsed_stderr(server) -> tuple[int, list[dict]]:
     listening = [i for i, l in enumerate(lines) if l.startswith("switchyard listening on ")]
     assert len(listening) == 1, lines
     at = listening[0]
-    # By design (src/serve.rs:198) the line supervisors and the tests wait for is
+    # By design the line supervisors and the tests wait for is
     # plain text, printed with eprintln! beside the JSON log line that says the same.
     assert lines[at] == f"switchyard listening on {server.endpoint}\n"
     with pytest.raises(json.JSONDecodeError):
@@ -426,14 +420,9 @@ def test_json_logs_carry_the_event_id_of_a_failing_delivery(json_logging, peer):
 
 
 def test_json_logs_carry_the_event_id_of_a_delivered_event(json_logging):
-    # BUG: README "Metrics and status": "RUST_LOG=switchyard=debug adds a span per
-    # event (route, deliver) carrying its id". The spans exist
-    # (src/router/mod.rs:220, src/router/delivery.rs:190), but nothing is logged
-    # inside them for an event that is delivered, and src/cli/serve.rs:103-113
-    # sets up the fmt subscriber without span events (FmtSpan), so at debug a
-    # delivered event leaves no line at all: no line carries its id. Either
-    # debug events in `route`/`deliver` or `.with_span_events(FmtSpan::CLOSE)`
-    # would make the documented spans visible.
+    # At RUST_LOG=switchyard=debug a delivered event leaves log lines carrying
+    # its id, from its `route`/`deliver` spans, as README "Metrics and status"
+    # documents; once nothing was logged in those spans, so no line had the id.
     server, out = json_logging
     event_id = put(events_client(server.endpoint), "ops.ok")
     [event] = wait_for_lines(out, 1)

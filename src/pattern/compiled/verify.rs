@@ -53,6 +53,8 @@ pub struct Scratch {
     /// Fields with at least one value in this event, each once.
     pub(super) seen_fields: Vec<u32>,
     chosen: Vec<u32>,
+    /// The patterns the current event matched (kept to reuse its memory).
+    pub(super) matched: Vec<u32>,
     /// Steps of the array-consistency search left for this event.
     steps_left: u64,
 }
