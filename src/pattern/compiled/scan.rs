@@ -192,7 +192,7 @@ fn skip_string_trusted(bytes: &[u8], i: usize) -> Result<usize> {
 
 /// The index after the closing quote of a validated string opening at `i`, and
 /// whether the string holds escapes. Sixteen bytes at a time (SSE2 on x86_64,
-/// else two SWAR words): keys and most values end within the first.
+/// else a portable loop): keys and most values end within the first sixteen.
 #[inline]
 fn string_end_trusted(bytes: &[u8], i: usize) -> Result<(usize, bool)> {
     let mut i = i + 1;
