@@ -121,7 +121,14 @@ fn utc(t: SystemTime) -> Option<OffsetDateTime> {
         Some(after) => OffsetDateTime::UNIX_EPOCH.checked_add(after),
         None => OffsetDateTime::UNIX_EPOCH.checked_sub(since(SystemTime::UNIX_EPOCH, t)?),
     }?;
-    (1..=9999).contains(&at.year()).then_some(at)
+    four_digit_year(at).then_some(at)
+}
+
+/// Whether `t`'s UTC year is 1 to 9999, what `time` in an envelope can hold.
+fn four_digit_year(t: OffsetDateTime) -> bool {
+    // `to_offset` would panic where the UTC year leaves the range `time` holds.
+    t.checked_to_offset(time::UtcOffset::UTC)
+        .is_some_and(|utc| (1..=9999).contains(&utc.year()))
 }
 
 /// `YYYY-MM-DDTHH:MM:SSZ`, EventBridge's `time` format (seconds, UTC). A time
@@ -149,8 +156,8 @@ pub fn format_time(t: SystemTime) -> String {
 pub fn parse_rfc3339(text: &str) -> Option<SystemTime> {
     OffsetDateTime::parse(text, &Rfc3339)
         .ok()
+        .filter(|t| four_digit_year(*t))
         .map(SystemTime::from)
-        .filter(|t| representable(*t))
 }
 
 /// Epoch seconds (integer or fractional, as SDKs send `Time`) as a point in time.
@@ -161,8 +168,8 @@ pub fn from_epoch_seconds(seconds: f64) -> Option<SystemTime> {
     let nanos = (seconds * 1e9) as i128;
     OffsetDateTime::from_unix_timestamp_nanos(nanos)
         .ok()
+        .filter(|t| four_digit_year(*t))
         .map(SystemTime::from)
-        .filter(|t| representable(*t))
 }
 
 /// A new event id: a random (v4) UUID, as EventBridge's.

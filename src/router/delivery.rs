@@ -164,13 +164,12 @@ impl TargetHandle {
     /// long as its retry policy allows) each further one is dead-lettered at
     /// once with `TargetBacklogFull`, so a dead target holds a bounded share of
     /// the router's in-flight places and never throttles ingest for the others.
-    fn enqueue(&self, deliveries: Vec<Delivery>) {
+    fn enqueue(&self, mut deliveries: Vec<Delivery>) {
         let shared = &self.shared;
         let held = shared
             .pending
             .fetch_add(deliveries.len(), Ordering::Relaxed);
         let room = shared.max_pending.saturating_sub(held);
-        let mut deliveries = deliveries;
         if deliveries.len() > room {
             let refused = deliveries.split_off(room);
             shared.pending.fetch_sub(refused.len(), Ordering::Relaxed);

@@ -5,12 +5,11 @@ from __future__ import annotations
 import datetime
 import json
 
-import boto3
 import botocore.config
 import botocore.exceptions
 import pytest
-import requests
 
+from aws_peer import assert_aws_error, events_client, raw
 from conftest import ACCOUNT, REGION, assert_no_more_lines, file_rule, wait_for_lines
 
 ENVELOPE_KEYS = [
@@ -24,33 +23,6 @@ ENVELOPE_KEYS = [
     "resources",
     "detail",
 ]
-
-
-def events_client(endpoint: str):
-    return boto3.client(
-        "events",
-        endpoint_url=endpoint,
-        region_name=REGION,
-        aws_access_key_id="test",
-        aws_secret_access_key="test",
-        config=botocore.config.Config(retries={"max_attempts": 1, "mode": "standard"}),
-    )
-
-
-def raw(endpoint: str, operation: str | None, body) -> requests.Response:
-    """One AWS JSON 1.1 request without an SDK (botocore validates some inputs)."""
-    headers = {"Content-Type": "application/x-amz-json-1.1"}
-    if operation is not None:
-        headers["X-Amz-Target"] = operation
-    data = body if isinstance(body, (bytes, str)) else json.dumps(body)
-    return requests.post(endpoint + "/", headers=headers, data=data, timeout=10)
-
-
-def assert_aws_error(response: requests.Response, code: str, message: str) -> None:
-    assert response.status_code == 400, response.text
-    assert response.headers["X-Amzn-ErrorType"] == code
-    assert response.headers["Content-Type"] == "application/x-amz-json-1.1"
-    assert response.json() == {"__type": code, "message": message}
 
 
 def client_error(excinfo, code: str, message: str) -> None:

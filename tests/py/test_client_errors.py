@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime
 import json
 
-import boto3
 import botocore.config
 import botocore.exceptions
 import pytest
@@ -21,6 +20,8 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
+import aws_peer
+from aws_peer import events_client, raw
 from conftest import ACCOUNT, REGION, assert_no_more_lines, file_rule, wait_for_lines
 
 # --- helpers -----------------------------------------------------------------
@@ -36,30 +37,9 @@ def assert_ce_error(response: requests.Response, status: int, message: str) -> N
     assert response.json() == {"message": message}
 
 
-def raw(endpoint: str, operation: str, body, headers: dict | None = None) -> requests.Response:
-    h = {"Content-Type": "application/x-amz-json-1.1", "X-Amz-Target": operation}
-    h.update(headers or {})
-    data = body if isinstance(body, (bytes, str)) else json.dumps(body)
-    return requests.post(endpoint + "/", headers=h, data=data, timeout=10)
-
-
 def assert_aws_error(response: requests.Response, code: str, message: str) -> None:
-    assert response.status_code == 400, response.text
-    assert response.headers["X-Amzn-ErrorType"] == code
-    assert response.headers["Content-Type"] == "application/x-amz-json-1.1"
+    aws_peer.assert_aws_error(response, code, message)
     assert len(response.headers["x-amzn-RequestId"]) == 36
-    assert response.json() == {"__type": code, "message": message}
-
-
-def events_client(endpoint: str, **credentials):
-    return boto3.client(
-        "events",
-        endpoint_url=endpoint,
-        region_name=REGION,
-        aws_access_key_id=credentials.get("key", "test"),
-        aws_secret_access_key=credentials.get("secret", "test"),
-        config=botocore.config.Config(retries={"max_attempts": 1, "mode": "standard"}),
-    )
 
 
 def nested(depth: int) -> str:

@@ -14,25 +14,13 @@ import re
 import threading
 import time
 
-import boto3
-import botocore.config
 import pytest
 import requests
 
+from aws_peer import events_client
 from conftest import ACCOUNT, REGION, file_rule, wait_for_lines
 
 # --- helpers -----------------------------------------------------------------
-
-
-def events_client(endpoint: str):
-    return boto3.client(
-        "events",
-        endpoint_url=endpoint,
-        region_name=REGION,
-        aws_access_key_id="test",
-        aws_secret_access_key="test",
-        config=botocore.config.Config(retries={"max_attempts": 1, "mode": "standard"}),
-    )
 
 
 def rule_arn(name: str) -> str:

@@ -817,20 +817,10 @@ mod blocks {
     }
     use skip_loop;
 
+    /// std caches what the CPU can do; asking costs an atomic load.
     #[cfg(target_arch = "x86_64")]
     fn has_avx2() -> bool {
-        use std::sync::atomic::{AtomicU8, Ordering};
-        // 0: not asked yet, 1: no, 2: yes.
-        static AVX2: AtomicU8 = AtomicU8::new(0);
-        match AVX2.load(Ordering::Relaxed) {
-            0 => {
-                let yes = std::arch::is_x86_feature_detected!("avx2")
-                    && std::arch::is_x86_feature_detected!("popcnt");
-                AVX2.store(if yes { 2 } else { 1 }, Ordering::Relaxed);
-                yes
-            }
-            v => v == 2,
-        }
+        std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("popcnt")
     }
 
     #[cfg(target_arch = "x86_64")]
